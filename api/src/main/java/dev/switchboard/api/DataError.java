@@ -1,0 +1,249 @@
+package dev.switchboard.api;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A classified failure of data access, so that callers can tell "retry, maybe elsewhere" from
+ * "this will never work" without parsing messages.
+ *
+ * <p>The message names the tenant, the datasource, the role and, where known, the SQLSTATE; the
+ * original exception, if any, is the {@linkplain #getCause() cause}. Database failures are
+ * classified by {@link DataErrorClassifier}; routing failures are created by the factory methods
+ * of this class.
+ */
+public final class DataError extends RuntimeException {
+
+	private static final long serialVersionUID = 1L;
+
+	/**
+	 * The kinds of failure.
+	 */
+	public enum Kind {
+
+		/** The statement may succeed if retried, perhaps on another server: connection lost, pool exhausted, serialization failure, deadlock, read-only server. */
+		TRANSIENT(true, false),
+
+		/** The statement will fail again: bad SQL, constraint violation, permission denied. */
+		PERMANENT(false, false),
+
+		/** The pipeline carries no {@link RoutingContext} and no default tenant is configured. */
+		MISSING_CONTEXT(false, true),
+
+		/** The tenant is valid but not registered. */
+		UNKNOWN_TENANT(false, true),
+
+		/** The tenant id is malformed. */
+		INVALID_TENANT_ID(false, true),
+
+		/** A statement inside a running transaction asked for another tenant or datasource. */
+		ROUTING_CONFLICT(false, true),
+
+		/** No server of the datasource can take the statement. */
+		NO_HEALTHY_TARGET(true, true);
+
+		private final boolean transientFailure;
+
+		private final boolean routing;
+
+		Kind(boolean transientFailure, boolean routing) {
+			this.transientFailure = transientFailure;
+			this.routing = routing;
+		}
+
+		/**
+		 * Tell whether a retry may succeed.
+		 * @return {@code true} for {@link #TRANSIENT} and {@link #NO_HEALTHY_TARGET}
+		 */
+		public boolean isTransient() {
+			return this.transientFailure;
+		}
+
+		/**
+		 * Tell whether the failure happened while routing, before any statement reached a server.
+		 * @return {@code true} for the routing kinds
+		 */
+		public boolean isRouting() {
+			return this.routing;
+		}
+	}
+
+	private final Kind kind;
+
+	private final @Nullable String tenant;
+
+	private final @Nullable String dataSource;
+
+	private final @Nullable Role role;
+
+	private final @Nullable String sqlState;
+
+	/**
+	 * Create a classified error. Most callers use the factory methods or
+	 * {@link DataErrorClassifier#classify}.
+	 * @param kind the kind of failure
+	 * @param detail what happened, without the tenant, datasource, role and SQLSTATE, which are
+	 * appended
+	 * @param tenant the tenant, or {@code null} if unknown
+	 * @param dataSource the datasource name, or {@code null} if not resolved
+	 * @param role the role of the server, or {@code null} if not chosen
+	 * @param sqlState the SQLSTATE, or {@code null} if none
+	 * @param cause the original exception, or {@code null}
+	 */
+	public DataError(Kind kind, String detail, @Nullable String tenant, @Nullable String dataSource,
+			@Nullable Role role, @Nullable String sqlState, @Nullable Throwable cause) {
+		super(message(kind, detail, tenant, dataSource, role, sqlState), cause);
+		this.kind = kind;
+		this.tenant = tenant;
+		this.dataSource = dataSource;
+		this.role = role;
+		this.sqlState = sqlState;
+	}
+
+	private static String message(Kind kind, String detail, @Nullable String tenant,
+			@Nullable String dataSource, @Nullable Role role, @Nullable String sqlState) {
+		StringBuilder message = new StringBuilder(96).append(kind).append(": ").append(detail);
+		String separator = " [";
+		if (tenant != null) {
+			message.append(separator).append("tenant=").append(tenant);
+			separator = ", ";
+		}
+		if (dataSource != null) {
+			message.append(separator).append("datasource=").append(dataSource);
+			separator = ", ";
+		}
+		if (role != null) {
+			message.append(separator).append("role=").append(role.tag());
+			separator = ", ";
+		}
+		if (sqlState != null) {
+			message.append(separator).append("sqlstate=").append(sqlState);
+			separator = ", ";
+		}
+		return separator.equals(", ") ? message.append(']').toString() : message.toString();
+	}
+
+	/**
+	 * The pipeline carries no routing context and no default tenant is configured.
+	 * @return the error
+	 */
+	public static DataError missingContext() {
+		return new DataError(Kind.MISSING_CONTEXT,
+				"no RoutingContext in the Reactor Context; add .contextWrite(RoutingContext.forTenant(...)) "
+						+ "downstream of the query, or configure a default tenant",
+				null, null, null, null, null);
+	}
+
+	/**
+	 * The tenant is not registered.
+	 * @param tenant the unknown tenant
+	 * @return the error
+	 */
+	public static DataError unknownTenant(TenantId tenant) {
+		return new DataError(Kind.UNKNOWN_TENANT, "tenant '" + tenant + "' is not registered",
+				tenant.value(), null, null, null, null);
+	}
+
+	/**
+	 * The tenant id is malformed.
+	 * @param value the rejected value
+	 * @param problem what is wrong with it
+	 * @return the error
+	 */
+	public static DataError invalidTenantId(@Nullable String value, String problem) {
+		String shown = value == null ? "null" : "'" + abbreviate(value) + "'";
+		return new DataError(Kind.INVALID_TENANT_ID, "invalid tenant id " + shown + ": " + problem,
+				null, null, null, null, null);
+	}
+
+	/**
+	 * A statement inside a running transaction asked for another tenant.
+	 * @param transactionTenant the tenant the transaction runs for
+	 * @param transactionDataSource the datasource the transaction runs on
+	 * @param requestedTenant the tenant the statement asked for
+	 * @return the error
+	 */
+	public static DataError routingConflict(TenantId transactionTenant, String transactionDataSource,
+			TenantId requestedTenant) {
+		return new DataError(Kind.ROUTING_CONFLICT,
+				"a statement for tenant '" + requestedTenant + "' ran inside the transaction of tenant '"
+						+ transactionTenant + "'; the transaction is rolled back",
+				transactionTenant.value(), transactionDataSource, Role.PRIMARY, null, null);
+	}
+
+	/**
+	 * No server of the datasource can take the statement.
+	 * @param tenant the tenant
+	 * @param dataSource the datasource
+	 * @param role the role that was wanted
+	 * @param cause the last failure, or {@code null}
+	 * @return the error
+	 */
+	public static DataError noHealthyTarget(TenantId tenant, String dataSource, Role role,
+			@Nullable Throwable cause) {
+		return new DataError(Kind.NO_HEALTHY_TARGET, "no healthy " + role.tag() + " can serve the statement",
+				tenant.value(), dataSource, role, null, cause);
+	}
+
+	private static String abbreviate(String value) {
+		String shown = value.length() > 80 ? value.substring(0, 80) + "..." : value;
+		StringBuilder escaped = new StringBuilder(shown.length());
+		for (int i = 0; i < shown.length(); i++) {
+			char c = shown.charAt(i);
+			if (Character.isISOControl(c)) {
+				escaped.append(String.format("\\u%04x", (int) c));
+			}
+			else {
+				escaped.append(c);
+			}
+		}
+		return escaped.toString();
+	}
+
+	/**
+	 * Return the kind of failure.
+	 * @return the kind
+	 */
+	public Kind kind() {
+		return this.kind;
+	}
+
+	/**
+	 * Tell whether a retry may succeed.
+	 * @return {@code kind().isTransient()}
+	 */
+	public boolean isTransient() {
+		return this.kind.isTransient();
+	}
+
+	/**
+	 * Return the tenant the failure concerns.
+	 * @return the tenant id, or {@code null} if it was not known
+	 */
+	public @Nullable String tenant() {
+		return this.tenant;
+	}
+
+	/**
+	 * Return the datasource the failure concerns.
+	 * @return the datasource name, or {@code null} if routing did not get that far
+	 */
+	public @Nullable String dataSource() {
+		return this.dataSource;
+	}
+
+	/**
+	 * Return the role of the server the failure concerns.
+	 * @return the role, or {@code null} if routing did not get that far
+	 */
+	public @Nullable Role role() {
+		return this.role;
+	}
+
+	/**
+	 * Return the SQLSTATE reported by the server.
+	 * @return the SQLSTATE, or {@code null} if the failure has none
+	 */
+	public @Nullable String sqlState() {
+		return this.sqlState;
+	}
+}

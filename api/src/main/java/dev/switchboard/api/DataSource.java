@@ -1,0 +1,71 @@
+package dev.switchboard.api;
+
+import java.util.List;
+
+import io.r2dbc.spi.ConnectionFactory;
+
+/**
+ * One logical database: a primary and zero or more read replicas, each behind its own
+ * connection pool.
+ *
+ * <p>Implementations decide which replica serves a read, without locks, and are thread-safe.
+ */
+public interface DataSource {
+
+	/**
+	 * Return the logical name of this datasource, as used in configuration, logs and metrics.
+	 * @return the name
+	 */
+	String name();
+
+	/**
+	 * Return the target that serves writes.
+	 * @return the primary
+	 */
+	Target primary();
+
+	/**
+	 * Return the read replicas, in configuration order.
+	 * @return an immutable list, empty when reads go to the primary
+	 */
+	List<Target> replicas();
+
+	/**
+	 * Return the target for a statement whose pin has already been applied.
+	 * @param intent the effective intent: {@link AccessIntent#WRITE} selects the primary,
+	 * {@link AccessIntent#READ} a replica (or the primary when there is none)
+	 * @return the chosen target
+	 */
+	Target select(AccessIntent intent);
+
+	/**
+	 * One server of a datasource and the connection factory (a pool) that reaches it.
+	 */
+	interface Target {
+
+		/**
+		 * Return the datasource this target belongs to.
+		 * @return the owning datasource
+		 */
+		DataSource dataSource();
+
+		/**
+		 * Return the role of the server.
+		 * @return primary or replica
+		 */
+		Role role();
+
+		/**
+		 * Return the name of the target, {@code <datasource>/primary} or
+		 * {@code <datasource>/replica-<i>}, as used by its pool, logs and metrics.
+		 * @return the name
+		 */
+		String name();
+
+		/**
+		 * Return the connection factory of the target, normally a connection pool.
+		 * @return the connection factory
+		 */
+		ConnectionFactory connectionFactory();
+	}
+}

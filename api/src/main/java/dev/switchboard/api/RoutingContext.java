@@ -1,0 +1,148 @@
+package dev.switchboard.api;
+
+import java.util.function.Function;
+
+import org.jspecify.annotations.Nullable;
+import reactor.core.publisher.Mono;
+import reactor.util.context.Context;
+import reactor.util.context.ContextView;
+
+/**
+ * Who a request is for: the tenant, and the request's {@link ReadAfterWritePin}. It travels in
+ * the Reactor {@link Context}, where routing reads it once per subscription.
+ *
+ * <pre class="code">
+ * Flux.from(dsl.selectFrom(ORDERS))
+ *     .contextWrite(RoutingContext.forTenant("acme"));
+ * </pre>
+ *
+ * <p>Instances are immutable apart from the pin, and safe to read from any thread.
+ */
+public final class RoutingContext {
+
+	private static final Class<RoutingContext> KEY = RoutingContext.class;
+
+	private static final Class<AccessIntent> INTENT_KEY = AccessIntent.class;
+
+	private final TenantId tenant;
+
+	private final ReadAfterWritePin pin;
+
+	private RoutingContext(TenantId tenant, ReadAfterWritePin pin) {
+		this.tenant = tenant;
+		this.pin = pin;
+	}
+
+	/**
+	 * Create a routing context for {@code tenant} with a fresh pin.
+	 * @param tenant the tenant of the request
+	 * @return a new routing context
+	 */
+	public static RoutingContext of(TenantId tenant) {
+		return new RoutingContext(tenant, new ReadAfterWritePin());
+	}
+
+	/**
+	 * Create a routing context for {@code tenant} that shares an existing pin, for code that
+	 * continues a request outside its original pipeline.
+	 * @param tenant the tenant of the request
+	 * @param pin the request's pin
+	 * @return a new routing context
+	 */
+	public static RoutingContext of(TenantId tenant, ReadAfterWritePin pin) {
+		return new RoutingContext(tenant, pin);
+	}
+
+	/**
+	 * Return a context writer, for {@code contextWrite}, that routes the pipeline upstream of it to
+	 * {@code tenant}, with a fresh pin for every subscription.
+	 * @param tenant the tenant id
+	 * @return a function for {@link reactor.core.publisher.Flux#contextWrite(Function)}
+	 * @throws DataError of kind {@link DataError.Kind#INVALID_TENANT_ID} if the id is not valid
+	 */
+	public static Function<Context, Context> forTenant(String tenant) {
+		return forTenant(TenantId.of(tenant));
+	}
+
+	/**
+	 * Return a context writer, for {@code contextWrite}, that routes the pipeline upstream of it to
+	 * {@code tenant}, with a fresh pin for every subscription.
+	 * @param tenant the tenant id
+	 * @return a function for {@link reactor.core.publisher.Flux#contextWrite(Function)}
+	 */
+	public static Function<Context, Context> forTenant(TenantId tenant) {
+		return context -> context.put(KEY, of(tenant));
+	}
+
+	/**
+	 * Return a context writer, for {@code contextWrite}, that declares the intent of every statement
+	 * upstream of it, for callers who know it better than routing can guess.
+	 * <p>Without a declaration, the jOOQ integration infers the intent from the query, and plain
+	 * R2DBC statements are routed as writes. The pin still applies: a declared read after a write
+	 * goes to the primary.
+	 * @param intent the intent to declare
+	 * @return a function for {@link reactor.core.publisher.Flux#contextWrite(Function)}
+	 */
+	public static Function<Context, Context> intent(AccessIntent intent) {
+		return context -> context.put(INTENT_KEY, intent);
+	}
+
+	/**
+	 * Return this routing context as a context writer, for a filter that built it itself.
+	 * @return a function for {@link reactor.core.publisher.Flux#contextWrite(Function)}
+	 */
+	public Function<Context, Context> asContextWriter() {
+		return context -> context.put(KEY, this);
+	}
+
+	/**
+	 * Return the routing context of the subscribing pipeline.
+	 * @return a {@code Mono} of the routing context, or an error of kind
+	 * {@link DataError.Kind#MISSING_CONTEXT} when there is none
+	 */
+	public static Mono<RoutingContext> current() {
+		return Mono.deferContextual(context -> {
+			RoutingContext found = find(context);
+			return found != null ? Mono.just(found) : Mono.error(DataError.missingContext());
+		});
+	}
+
+	/**
+	 * Find the routing context in a Reactor context.
+	 * @param context the context of a subscriber
+	 * @return the routing context, or {@code null} if none was written
+	 */
+	public static @Nullable RoutingContext find(ContextView context) {
+		return context.getOrDefault(KEY, null);
+	}
+
+	/**
+	 * Find the intent declared with {@link #intent(AccessIntent)}.
+	 * @param context the context of a subscriber
+	 * @return the declared intent, or {@code null} if none was declared
+	 */
+	public static @Nullable AccessIntent findDeclaredIntent(ContextView context) {
+		return context.getOrDefault(INTENT_KEY, null);
+	}
+
+	/**
+	 * Return the tenant of the request.
+	 * @return the tenant id
+	 */
+	public TenantId tenant() {
+		return this.tenant;
+	}
+
+	/**
+	 * Return the request's read-after-write pin.
+	 * @return the pin, shared by every statement of the request
+	 */
+	public ReadAfterWritePin pin() {
+		return this.pin;
+	}
+
+	@Override
+	public String toString() {
+		return "RoutingContext[tenant=" + this.tenant + ", " + this.pin + "]";
+	}
+}

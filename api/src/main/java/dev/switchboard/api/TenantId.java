@@ -1,0 +1,107 @@
+package dev.switchboard.api;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The validated identifier of a tenant.
+ *
+ * <p>A tenant id is 1 to {@value #MAX_LENGTH} characters from {@code [A-Za-z0-9._-]} and starts
+ * with a letter or a digit, so it is safe in logs, metric tags, HTTP headers and file names.
+ * Instances are immutable, compare by value and cache their hash code, which makes them cheap
+ * keys for the frozen tenant registry.
+ */
+public final class TenantId implements Comparable<TenantId> {
+
+	/** The longest accepted tenant id. */
+	public static final int MAX_LENGTH = 64;
+
+	private final String value;
+
+	private TenantId(String value) {
+		this.value = value;
+	}
+
+	/**
+	 * Parse and validate a tenant id.
+	 * @param value the raw id, for example from a header
+	 * @return the tenant id
+	 * @throws DataError of kind {@link DataError.Kind#INVALID_TENANT_ID} naming the bad value
+	 */
+	public static TenantId of(@Nullable String value) {
+		String problem = validate(value);
+		if (problem != null) {
+			throw DataError.invalidTenantId(value, problem);
+		}
+		return new TenantId(value);
+	}
+
+	/**
+	 * Tell whether {@code value} is a valid tenant id, without throwing.
+	 * @param value the raw id
+	 * @return {@code true} if {@link #of(String)} would accept it
+	 */
+	public static boolean isValid(@Nullable String value) {
+		return validate(value) == null;
+	}
+
+	private static @Nullable String validate(@Nullable String value) {
+		if (value == null) {
+			return "must not be null";
+		}
+		int length = value.length();
+		if (length == 0) {
+			return "must not be empty";
+		}
+		if (length > MAX_LENGTH) {
+			return "must be at most " + MAX_LENGTH + " characters, was " + length;
+		}
+		if (!isLetterOrDigit(value.charAt(0))) {
+			return "must start with a letter or a digit";
+		}
+		for (int i = 1; i < length; i++) {
+			char c = value.charAt(i);
+			if (!isLetterOrDigit(c) && c != '-' && c != '_' && c != '.') {
+				return "must contain only [A-Za-z0-9._-], found " + describe(c) + " at index " + i;
+			}
+		}
+		return null;
+	}
+
+	private static boolean isLetterOrDigit(char c) {
+		return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+	}
+
+	private static String describe(char c) {
+		return Character.isISOControl(c) || Character.isWhitespace(c)
+				? String.format("U+%04X", (int) c)
+				: "'" + c + "'";
+	}
+
+	/**
+	 * Return the id as a string.
+	 * @return the validated id
+	 */
+	public String value() {
+		return this.value;
+	}
+
+	@Override
+	public int compareTo(TenantId other) {
+		return this.value.compareTo(other.value);
+	}
+
+	@Override
+	public boolean equals(@Nullable Object other) {
+		return this == other || (other instanceof TenantId that && this.value.equals(that.value));
+	}
+
+	@Override
+	public int hashCode() {
+		return this.value.hashCode();
+	}
+
+	@Override
+	public String toString() {
+		return this.value;
+	}
+}
