@@ -1,0 +1,184 @@
+package dev.switchboard.r2dbc;
+
+import java.time.Duration;
+
+import dev.switchboard.api.DataErrorClassifier;
+import dev.switchboard.api.DataSource;
+import dev.switchboard.api.Role;
+import dev.switchboard.api.TenantId;
+import io.r2dbc.spi.Batch;
+import io.r2dbc.spi.Connection;
+import io.r2dbc.spi.ConnectionMetadata;
+import io.r2dbc.spi.IsolationLevel;
+import io.r2dbc.spi.Statement;
+import io.r2dbc.spi.TransactionDefinition;
+import io.r2dbc.spi.ValidationDepth;
+import io.r2dbc.spi.Wrapped;
+import org.reactivestreams.Publisher;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * A connection handed out by {@link RoutingConnectionFactory}: the pooled connection of one
+ * target, which knows where it leads and classifies every database failure of itself, its
+ * statements and its results as a {@link dev.switchboard.api.DataError} naming the tenant,
+ * datasource and role.
+ *
+ * <p>Closing it returns the pooled connection to its pool. Failures of the caller's own code, such
+ * as a row-mapping function, pass through unchanged. As thread-safe as the underlying connection.
+ */
+public final class RoutedConnection implements Connection, Wrapped<Connection> {
+
+	private final Connection delegate;
+
+	private final DataSource.Target target;
+
+	private final TenantId tenant;
+
+	private volatile boolean closed;
+
+	RoutedConnection(Connection delegate, DataSource.Target target, TenantId tenant) {
+		this.delegate = delegate;
+		this.target = target;
+		this.tenant = tenant;
+	}
+
+	/**
+	 * Return the server this connection leads to.
+	 * @return the target
+	 */
+	public DataSource.Target target() {
+		return this.target;
+	}
+
+	/**
+	 * Return the role of the server this connection leads to.
+	 * @return primary or replica
+	 */
+	public Role role() {
+		return this.target.role();
+	}
+
+	/**
+	 * Return the tenant this connection was routed for.
+	 * @return the tenant
+	 */
+	public TenantId tenant() {
+		return this.tenant;
+	}
+
+	Throwable classify(Throwable failure) {
+		return DataErrorClassifier.isDataAccessFailure(failure)
+				? DataErrorClassifier.classify(failure, this.tenant, this.target.dataSource().name(), this.target.role())
+				: failure;
+	}
+
+	<T> Mono<T> guard(Publisher<T> publisher) {
+		return Mono.from(publisher).onErrorMap(this::classify);
+	}
+
+	<T> Flux<T> guardMany(Publisher<T> publisher) {
+		return Flux.from(publisher).onErrorMap(this::classify);
+	}
+
+	@Override
+	public Mono<Void> beginTransaction() {
+		return guard(this.delegate.beginTransaction());
+	}
+
+	@Override
+	public Mono<Void> beginTransaction(TransactionDefinition definition) {
+		return guard(this.delegate.beginTransaction(definition));
+	}
+
+	@Override
+	public Mono<Void> close() {
+		return guard(this.delegate.close()).doOnSubscribe(subscription -> this.closed = true);
+	}
+
+	@Override
+	public Mono<Void> commitTransaction() {
+		return guard(this.delegate.commitTransaction());
+	}
+
+	@Override
+	public Batch createBatch() {
+		return new RoutedBatch(this.delegate.createBatch(), this);
+	}
+
+	@Override
+	public Mono<Void> createSavepoint(String name) {
+		return guard(this.delegate.createSavepoint(name));
+	}
+
+	@Override
+	public Statement createStatement(String sql) {
+		return new RoutedStatement(this.delegate.createStatement(sql), this);
+	}
+
+	@Override
+	public boolean isAutoCommit() {
+		return this.delegate.isAutoCommit();
+	}
+
+	@Override
+	public ConnectionMetadata getMetadata() {
+		return this.delegate.getMetadata();
+	}
+
+	@Override
+	public IsolationLevel getTransactionIsolationLevel() {
+		return this.delegate.getTransactionIsolationLevel();
+	}
+
+	@Override
+	public Mono<Void> releaseSavepoint(String name) {
+		return guard(this.delegate.releaseSavepoint(name));
+	}
+
+	@Override
+	public Mono<Void> rollbackTransaction() {
+		return guard(this.delegate.rollbackTransaction());
+	}
+
+	@Override
+	public Mono<Void> rollbackTransactionToSavepoint(String name) {
+		return guard(this.delegate.rollbackTransactionToSavepoint(name));
+	}
+
+	@Override
+	public Mono<Void> setAutoCommit(boolean autoCommit) {
+		return guard(this.delegate.setAutoCommit(autoCommit));
+	}
+
+	@Override
+	public Mono<Void> setLockWaitTimeout(Duration timeout) {
+		return guard(this.delegate.setLockWaitTimeout(timeout));
+	}
+
+	@Override
+	public Mono<Void> setStatementTimeout(Duration timeout) {
+		return guard(this.delegate.setStatementTimeout(timeout));
+	}
+
+	@Override
+	public Mono<Void> setTransactionIsolationLevel(IsolationLevel isolationLevel) {
+		return guard(this.delegate.setTransactionIsolationLevel(isolationLevel));
+	}
+
+	@Override
+	public Mono<Boolean> validate(ValidationDepth depth) {
+		// A pooled connection stays valid after close() because the pool keeps it; this one is not.
+		return this.closed ? Mono.just(false) : guard(this.delegate.validate(depth));
+	}
+
+	@Override
+	public Connection unwrap() {
+		return this.delegate;
+	}
+
+	@Override
+	public String toString() {
+		return "RoutedConnection[tenant=" + this.tenant + ", target=" + this.target.name() + "]";
+	}
+}

@@ -1,0 +1,76 @@
+package dev.switchboard.r2dbc;
+
+import io.r2dbc.spi.Result;
+import io.r2dbc.spi.Statement;
+import io.r2dbc.spi.Wrapped;
+import reactor.core.publisher.Flux;
+
+/**
+ * A statement of a {@link RoutedConnection}: binds go straight through, results and failures
+ * are classified.
+ */
+final class RoutedStatement implements Statement, Wrapped<Statement> {
+
+	private final Statement delegate;
+
+	private final RoutedConnection connection;
+
+	RoutedStatement(Statement delegate, RoutedConnection connection) {
+		this.delegate = delegate;
+		this.connection = connection;
+	}
+
+	@Override
+	public Statement add() {
+		this.delegate.add();
+		return this;
+	}
+
+	@Override
+	public Statement bind(int index, Object value) {
+		this.delegate.bind(index, value);
+		return this;
+	}
+
+	@Override
+	public Statement bind(String name, Object value) {
+		this.delegate.bind(name, value);
+		return this;
+	}
+
+	@Override
+	public Statement bindNull(int index, Class<?> type) {
+		this.delegate.bindNull(index, type);
+		return this;
+	}
+
+	@Override
+	public Statement bindNull(String name, Class<?> type) {
+		this.delegate.bindNull(name, type);
+		return this;
+	}
+
+	@Override
+	public Flux<Result> execute() {
+		RoutedConnection connection = this.connection;
+		return connection.guardMany(this.delegate.execute())
+				.map(result -> new RoutedResult(result, connection));
+	}
+
+	@Override
+	public Statement returnGeneratedValues(String... columns) {
+		this.delegate.returnGeneratedValues(columns);
+		return this;
+	}
+
+	@Override
+	public Statement fetchSize(int rows) {
+		this.delegate.fetchSize(rows);
+		return this;
+	}
+
+	@Override
+	public Statement unwrap() {
+		return this.delegate;
+	}
+}
