@@ -75,9 +75,22 @@ public final class ReplicatedDataSource implements DataSource, Disposable, Close
 		ConnectionPoolConfiguration.Builder configuration = ConnectionPoolConfiguration.builder(factory)
 				.name(poolName)
 				.maxAcquireTime(Duration.ofSeconds(5))
-				.maxCreateConnectionTime(Duration.ofSeconds(5));
+				.maxCreateConnectionTime(Duration.ofSeconds(5))
+				.preRelease(ReplicatedDataSource::resetBeforeRelease);
 		builder.poolCustomizer.accept(configuration);
 		return new ConnectionPool(configuration.name(poolName).build());
+	}
+
+	/**
+	 * A connection goes back to its pool without the transaction its last user left open (a
+	 * savepoint, auto-commit switched off, a cancelled pipeline): otherwise the next request, maybe
+	 * another tenant's on a shared datasource, would run inside it and hold its locks.
+	 */
+	private static Mono<Void> resetBeforeRelease(io.r2dbc.spi.Connection connection) {
+		if (connection.isAutoCommit()) {
+			return Mono.empty();
+		}
+		return Mono.from(connection.rollbackTransaction()).then(Mono.from(connection.setAutoCommit(true)));
 	}
 
 	/**
@@ -306,7 +319,8 @@ public final class ReplicatedDataSource implements DataSource, Disposable, Close
 		/**
 		 * Customize every pool of this datasource; the pool's name is set afterwards and cannot be
 		 * changed. By default the pools take r2dbc-pool's defaults, with 5 s to acquire and to
-		 * create a connection.
+		 * create a connection, and a {@code preRelease} that rolls back a transaction left open and
+		 * restores auto-commit before a connection goes back to its pool.
 		 * @param customizer applied to each pool's configuration builder
 		 * @return this builder
 		 */

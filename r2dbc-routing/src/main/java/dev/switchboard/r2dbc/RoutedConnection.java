@@ -169,7 +169,7 @@ public final class RoutedConnection implements Connection, Wrapped<Connection> {
 	@Override
 	public Mono<Boolean> validate(ValidationDepth depth) {
 		// A pooled connection stays valid after close() because the pool keeps it; this one is not.
-		return this.closed ? Mono.just(false) : guard(this.delegate.validate(depth));
+		return Mono.defer(() -> this.closed ? Mono.just(false) : guard(this.delegate.validate(depth)));
 	}
 
 	@Override

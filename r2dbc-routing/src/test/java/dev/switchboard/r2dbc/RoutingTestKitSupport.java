@@ -36,8 +36,12 @@ abstract class RoutingTestKitSupport implements TestKit<String> {
 					.dataSource(dataSource)
 					.tenant("testkit", dataSource.name())
 					.build());
-			SingleConnectionDataSource jdbc = new SingleConnectionDataSource(engine.jdbcUrl(engine.primary()), true);
-			return new Setup(routing, new JdbcTemplate(jdbc));
+			JdbcTemplate jdbc = new JdbcTemplate(new SingleConnectionDataSource(engine.jdbcUrl(engine.primary()), true));
+			// A run killed halfway leaves the TestKit's tables behind; its own setup would then fail.
+			for (String table : new String[] { "test", "test_two_column", "blob_test", "clob_test" }) {
+				jdbc.execute("DROP TABLE IF EXISTS " + table);
+			}
+			return new Setup(routing, jdbc);
 		});
 	}
 

@@ -1,0 +1,242 @@
+package dev.switchboard.jooq;
+
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+import dev.switchboard.api.AccessIntent;
+import dev.switchboard.api.DataSource;
+import dev.switchboard.api.DataSourceRegistry;
+import dev.switchboard.r2dbc.RoutingConnectionFactory;
+import io.r2dbc.spi.Connection;
+import io.r2dbc.spi.ConnectionFactory;
+import org.jooq.Configuration;
+import org.jooq.DSLContext;
+import org.jooq.SQLDialect;
+import org.jooq.conf.Settings;
+import org.jooq.impl.DSL;
+import org.jooq.impl.DefaultConfiguration;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The jOOQ side of Switchboard: every {@link DSLContext} the application uses, built once at boot
+ * over a {@link RoutingConnectionFactory}, each with its datasource's {@link SQLDialect} and
+ * {@link Settings}, and each with the {@link ReactorSubscriberProvider} installed.
+ *
+ * <p>Two entry points:
+ * <ol>
+ * <li>{@link #dsl()}: one plain {@code DSLContext} that routes by tenant, for deployments whose
+ * tenants share one dialect. Statements go to the primary unless the pipeline declares
+ * {@code RoutingContext.intent(AccessIntent.READ)}.</li>
+ * <li>{@link #database()}: the {@link TenantDatabase} facade, for any deployment, mixed dialects
+ * included. It gives the current tenant's {@code DSLContext} inside a pipeline, infers the intent
+ * of a query, and runs routed transactions.</li>
+ * </ol>
+ * Immutable and thread-safe.
+ */
+public final class RoutedDsl {
+
+	private final RoutingConnectionFactory routing;
+
+	private final Map<DataSource, Contexts> contexts;
+
+	private final @Nullable DSLContext dsl;
+
+	private final Set<SQLDialect> dialects;
+
+	private final TenantDatabase database;
+
+	/**
+	 * The contexts of one datasource: a read one, a write one, and the configuration that
+	 * transactions derive theirs from.
+	 */
+	record Contexts(DataSource dataSource, SQLDialect dialect, DSLContext read, DSLContext write,
+			Configuration configuration) {
+
+		DSLContext forIntent(AccessIntent intent) {
+			return intent == AccessIntent.READ ? this.read : this.write;
+		}
+
+		DSLContext on(Connection connection) {
+			return DSL.using(this.configuration.derive(new SingleConnectionFactory(connection)));
+		}
+	}
+
+	private RoutedDsl(RoutingConnectionFactory routing, Map<DataSource, SQLDialect> dialects, Settings settings) {
+		this.routing = routing;
+		Map<DataSource, Contexts> built = new HashMap<>();
+		dialects.forEach((dataSource, dialect) -> built.put(dataSource, new Contexts(dataSource, dialect,
+				DSL.using(configuration(routing.forIntent(AccessIntent.READ), dialect, settings)),
+				DSL.using(configuration(routing.forIntent(AccessIntent.WRITE), dialect, settings)),
+				configuration(routing.forIntent(AccessIntent.WRITE), dialect, settings))));
+		this.contexts = Map.copyOf(built);
+		this.dialects = Set.copyOf(EnumSet.copyOf(dialects.values()));
+		this.dsl = this.dialects.size() == 1
+				? DSL.using(configuration(routing, this.dialects.iterator().next(), settings))
+				: null;
+		this.database = new TenantDatabase(routing.registry(), this.contexts);
+	}
+
+	private static Configuration configuration(ConnectionFactory factory, SQLDialect dialect, Settings settings) {
+		return new DefaultConfiguration()
+				.set(factory)
+				.set(dialect)
+				.set(settings)
+				.set(ReactorSubscriberProvider.INSTANCE);
+	}
+
+	/**
+	 * Start building, over a routing factory.
+	 * @param routing the routing connection factory
+	 * @return a new builder
+	 */
+	public static Builder builder(RoutingConnectionFactory routing) {
+		return new Builder(routing);
+	}
+
+	/**
+	 * Return the plain routed {@code DSLContext}: every query it runs is routed by the tenant in
+	 * the Reactor Context of its subscriber.
+	 * <pre class="code">
+	 * Flux.from(dsl.selectFrom(ORDERS).where(ORDERS.ID.eq(id)))
+	 *     .contextWrite(RoutingContext.intent(AccessIntent.READ))   // optional: allow a replica
+	 *     .contextWrite(RoutingContext.forTenant("acme"));
+	 * </pre>
+	 * @return the routed context
+	 * @throws IllegalStateException if the datasources use more than one dialect; use
+	 * {@link #database()} then
+	 */
+	public DSLContext dsl() {
+		if (this.dsl == null) {
+			throw new IllegalStateException("the datasources use several SQL dialects " + this.dialects
+					+ "; one DSLContext cannot render for all of them: use RoutedDsl.database()");
+		}
+		return this.dsl;
+	}
+
+	/**
+	 * Return the facade for mixed-dialect deployments.
+	 * @return the facade
+	 */
+	public TenantDatabase database() {
+		return this.database;
+	}
+
+	/**
+	 * Return the context of a datasource for an intent, for tools that address one datasource
+	 * directly; statements still go through routing and need a routing context.
+	 * @param dataSource a registered datasource
+	 * @param intent the intent assumed when the pipeline declares none
+	 * @return the context, built at boot
+	 * @throws IllegalArgumentException if the datasource is not registered
+	 */
+	public DSLContext dsl(DataSource dataSource, AccessIntent intent) {
+		Contexts found = this.contexts.get(dataSource);
+		if (found == null) {
+			throw new IllegalArgumentException("datasource '" + dataSource.name() + "' is not registered");
+		}
+		return found.forIntent(intent);
+	}
+
+	/**
+	 * Return the routing factory under every context.
+	 * @return the routing factory
+	 */
+	public RoutingConnectionFactory routing() {
+		return this.routing;
+	}
+
+	/**
+	 * Builds a {@link RoutedDsl}. Not thread-safe.
+	 */
+	public static final class Builder {
+
+		private final RoutingConnectionFactory routing;
+
+		private final Map<String, SQLDialect> dialects = new LinkedHashMap<>();
+
+		private Settings settings = new Settings();
+
+		private Builder(RoutingConnectionFactory routing) {
+			if (routing == null) {
+				throw new IllegalArgumentException("routing must not be null");
+			}
+			this.routing = routing;
+		}
+
+		/**
+		 * Set the dialect of a datasource. Without it, the dialect is taken from the product name of
+		 * the datasource's primary: PostgreSQL, MariaDB or MySQL (the r2dbc-mysql driver reports
+		 * MariaDB servers as MySQL; set {@link SQLDialect#MARIADB} for them).
+		 * @param dataSource the datasource name
+		 * @param dialect its dialect
+		 * @return this builder
+		 */
+		public Builder dialect(String dataSource, SQLDialect dialect) {
+			if (dialect == null) {
+				throw new IllegalArgumentException("dialect of datasource '" + dataSource + "' must not be null");
+			}
+			this.dialects.put(dataSource, dialect);
+			return this;
+		}
+
+		/**
+		 * Set the jOOQ settings of every context; copied.
+		 * @param settings the settings
+		 * @return this builder
+		 */
+		public Builder settings(Settings settings) {
+			if (settings == null) {
+				throw new IllegalArgumentException("settings must not be null");
+			}
+			this.settings = (Settings) settings.clone();
+			return this;
+		}
+
+		/**
+		 * Build every context.
+		 * @return the routed DSL
+		 * @throws IllegalStateException if a dialect names an unknown datasource, or a datasource's
+		 * dialect cannot be detected
+		 */
+		public RoutedDsl build() {
+			DataSourceRegistry registry = this.routing.registry();
+			Map<String, DataSource> byName = new LinkedHashMap<>();
+			registry.dataSources().forEach(dataSource -> byName.put(dataSource.name(), dataSource));
+			for (String name : this.dialects.keySet()) {
+				if (!byName.containsKey(name)) {
+					throw new IllegalStateException("dialect set for datasource '" + name
+							+ "', which is not registered (registered: " + byName.keySet() + ")");
+				}
+			}
+			Map<DataSource, SQLDialect> resolved = new LinkedHashMap<>();
+			byName.forEach((name, dataSource) -> {
+				SQLDialect dialect = this.dialects.get(name);
+				resolved.put(dataSource, dialect != null ? dialect : detect(dataSource));
+			});
+			if (resolved.isEmpty()) {
+				throw new IllegalStateException("the routing factory has no datasource");
+			}
+			return new RoutedDsl(this.routing, resolved, this.settings);
+		}
+
+		private static SQLDialect detect(DataSource dataSource) {
+			String product = dataSource.primary().connectionFactory().getMetadata().getName();
+			String lower = product.toLowerCase(Locale.ROOT);
+			if (lower.contains("postgres")) {
+				return SQLDialect.POSTGRES;
+			}
+			if (lower.contains("mariadb")) {
+				return SQLDialect.MARIADB;
+			}
+			if (lower.contains("mysql")) {
+				return SQLDialect.MYSQL;
+			}
+			throw new IllegalStateException("cannot tell the SQL dialect of datasource '" + dataSource.name()
+					+ "' from its product name '" + product + "'; set it with RoutedDsl.Builder.dialect(...)");
+		}
+	}
+}

@@ -1,0 +1,239 @@
+package dev.switchboard.jooq;
+
+import java.util.Map;
+import java.util.function.Function;
+
+import dev.switchboard.api.AccessIntent;
+import dev.switchboard.api.DataError;
+import dev.switchboard.api.DataSource;
+import dev.switchboard.api.DataSourceRegistry;
+import dev.switchboard.api.RoutingContext;
+import dev.switchboard.api.TenantId;
+import dev.switchboard.r2dbc.TransactionBinding;
+import io.r2dbc.spi.Connection;
+import org.jooq.DSLContext;
+import org.jooq.RowCountQuery;
+import org.jooq.Record;
+import org.jooq.ResultQuery;
+import org.jspecify.annotations.Nullable;
+import org.reactivestreams.Publisher;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.util.context.ContextView;
+
+/**
+ * The database of the current tenant, as jOOQ sees it: the facade for deployments whose tenants
+ * may use different SQL dialects (tenant A on PostgreSQL, tenant B on MariaDB, one code path).
+ *
+ * <pre class="code">
+ * Flux&lt;OrderRecord&gt; open = db.query(dsl -&gt; dsl.selectFrom(ORDERS).where(ORDERS.OPEN))   // a replica
+ *     .contextWrite(RoutingContext.forTenant("acme"));
+ *
+ * Mono&lt;Integer&gt; placed = db.transactional(dsl -&gt; Mono.from(dsl.insertInto(ORDERS).set(order))
+ *         .then(Mono.from(dsl.update(STOCK).set(...))))
+ *     .single();                                                               // the primary
+ * </pre>
+ *
+ * <p>Each call reads the Reactor Context once, when subscribed: it resolves the tenant (or fails
+ * with {@link DataError.Kind#MISSING_CONTEXT}, {@link DataError.Kind#UNKNOWN_TENANT}), picks the
+ * {@code DSLContext} built at boot for the tenant's datasource and intent, and runs the work.
+ * Inside {@link #transactional}, every call for the same tenant runs on the transaction's
+ * connection; a call for another tenant fails with {@link DataError.Kind#ROUTING_CONFLICT} and
+ * rolls the transaction back. Thread-safe.
+ */
+public final class TenantDatabase {
+
+	private final DataSourceRegistry registry;
+
+	private final Map<DataSource, RoutedDsl.Contexts> contexts;
+
+	TenantDatabase(DataSourceRegistry registry, Map<DataSource, RoutedDsl.Contexts> contexts) {
+		this.registry = registry;
+		this.contexts = contexts;
+	}
+
+	/**
+	 * Run work that only reads: a replica may serve it, unless the request wrote before.
+	 * @param work given the tenant's read context
+	 * @param <T> the element type
+	 * @return the work's elements
+	 */
+	public <T> Flux<T> read(Function<DSLContext, ? extends Publisher<T>> work) {
+		return Flux.deferContextual(context -> run(context, AccessIntent.READ, work));
+	}
+
+	/**
+	 * Run work that writes, or may: the primary serves it, and later reads of the request too.
+	 * @param work given the tenant's write context
+	 * @param <T> the element type
+	 * @return the work's elements
+	 */
+	public <T> Flux<T> write(Function<DSLContext, ? extends Publisher<T>> work) {
+		return Flux.deferContextual(context -> run(context, AccessIntent.WRITE, work));
+	}
+
+	/**
+	 * Run a query and stream its records, routed by the query's own intent (see
+	 * {@link QueryIntent}): a plain select may go to a replica, a locking select to the primary.
+	 * @param query builds the query from the tenant's context
+	 * @param <R> the record type
+	 * @return the records
+	 */
+	public <R extends Record> Flux<R> query(Function<DSLContext, ? extends ResultQuery<R>> query) {
+		return Flux.deferContextual(context -> {
+			Scope scope = resolve(context);
+			if (scope.failure != null) {
+				return Flux.error(scope.failure);
+			}
+			if (scope.transaction != null) {
+				return Flux.from(query.apply(scope.transaction));
+			}
+			ResultQuery<R> built = query.apply(scope.contexts.read());
+			AccessIntent intent = QueryIntent.of(built, scope.contexts.read());
+			Flux<R> records = Flux.from(built);
+			return intent == AccessIntent.READ ? records : records.contextWrite(RoutingContext.intent(intent));
+		});
+	}
+
+	/**
+	 * Execute a statement and return its update count, routed by its intent (see
+	 * {@link QueryIntent}).
+	 * @param statement builds the statement from the tenant's context
+	 * @return the number of rows changed
+	 */
+	public Mono<Integer> execute(Function<DSLContext, ? extends RowCountQuery> statement) {
+		return Mono.deferContextual(context -> {
+			Scope scope = resolve(context);
+			if (scope.failure != null) {
+				return Mono.error(scope.failure);
+			}
+			if (scope.transaction != null) {
+				return Mono.from(statement.apply(scope.transaction));
+			}
+			RowCountQuery built = statement.apply(scope.contexts.write());
+			AccessIntent intent = QueryIntent.of(built, scope.contexts.write());
+			Mono<Integer> count = Mono.from(built);
+			return intent == AccessIntent.WRITE ? count : count.contextWrite(RoutingContext.intent(intent));
+		});
+	}
+
+	/**
+	 * Run work in a transaction on one connection to the tenant's primary, from begin to commit.
+	 * <p>Every statement of the work, read or write, runs on that connection and sees the
+	 * transaction's own writes. Called inside another transaction of the same tenant, it opens a
+	 * savepoint on the same connection. It commits when the work completes, rolls back when the
+	 * work fails or the subscription is cancelled, and always returns the connection to its pool.
+	 * After a commit the request's pin is tripped, so later reads see the writes.
+	 * @param work given a context bound to the transaction's connection
+	 * @param <T> the element type
+	 * @return the work's elements, after the commit
+	 */
+	public <T> Flux<T> transactional(Function<DSLContext, ? extends Publisher<T>> work) {
+		return Flux.deferContextual(context -> {
+			Scope scope = resolve(context);
+			if (scope.failure != null) {
+				return Flux.error(scope.failure);
+			}
+			TransactionScope outer = context.getOrDefault(TransactionScope.class, null);
+			if (outer != null) {
+				return savepoint(outer, work);
+			}
+			RoutingContext routing = RoutingContext.find(context);
+			return Flux.usingWhen(scope.contexts.write().configuration().connectionFactory().create(),
+					connection -> begin(connection, scope, work),
+					connection -> finish(connection, connection.commitTransaction()),
+					(connection, failure) -> finish(connection, connection.rollbackTransaction()),
+					connection -> finish(connection, connection.rollbackTransaction()))
+					.contextWrite(TransactionBinding.bind(scope.tenant, scope.contexts.dataSource()))
+					.doOnComplete(() -> {
+						if (routing != null) {
+							routing.pin().trip();
+						}
+					});
+		});
+	}
+
+	private <T> Flux<T> begin(Connection connection, Scope scope, Function<DSLContext, ? extends Publisher<T>> work) {
+		DSLContext dsl = scope.contexts.on(connection);
+		TransactionScope transaction = new TransactionScope(scope.tenant, scope.contexts.dataSource(), dsl, connection);
+		return Mono.from(connection.beginTransaction())
+				.thenMany(Flux.defer(() -> work.apply(dsl)))
+				.contextWrite(c -> c.put(TransactionScope.class, transaction));
+	}
+
+	private static Mono<Void> finish(Connection connection, Publisher<Void> end) {
+		// Close even when the commit or rollback fails; keep the first failure.
+		return Mono.from(end).onErrorResume(failure -> Mono.from(connection.close()).then(Mono.error(failure)))
+				.then(Mono.from(connection.close()));
+	}
+
+	private static <T> Flux<T> savepoint(TransactionScope transaction, Function<DSLContext, ? extends Publisher<T>> work) {
+		String name = "switchboard_" + transaction.nextSavepoint();
+		Connection connection = transaction.connection;
+		return Flux.usingWhen(Mono.from(connection.createSavepoint(name)).thenReturn(name),
+				savepoint -> Flux.defer(() -> work.apply(transaction.dsl)),
+				savepoint -> connection.releaseSavepoint(savepoint),
+				(savepoint, failure) -> connection.rollbackTransactionToSavepoint(savepoint),
+				savepoint -> connection.rollbackTransactionToSavepoint(savepoint));
+	}
+
+	private <T> Flux<T> run(ContextView context, AccessIntent intent, Function<DSLContext, ? extends Publisher<T>> work) {
+		Scope scope = resolve(context);
+		if (scope.failure != null) {
+			return Flux.error(scope.failure);
+		}
+		DSLContext dsl = scope.transaction != null ? scope.transaction : scope.contexts.forIntent(intent);
+		return Flux.from(work.apply(dsl));
+	}
+
+	private Scope resolve(ContextView context) {
+		RoutingContext routing = RoutingContext.find(context);
+		TenantId tenant = routing != null ? routing.tenant() : this.registry.defaultTenant();
+		if (tenant == null) {
+			return Scope.failed(DataError.missingContext());
+		}
+		DataSource dataSource = this.registry.getDataSource(tenant);
+		if (dataSource == null) {
+			return Scope.failed(DataError.unknownTenant(tenant));
+		}
+		TransactionScope transaction = context.getOrDefault(TransactionScope.class, null);
+		if (transaction != null && !transaction.tenant.equals(tenant)) {
+			return Scope.failed(DataError.routingConflict(transaction.tenant, transaction.dataSource.name(), tenant));
+		}
+		return new Scope(tenant, this.contexts.get(dataSource), transaction != null ? transaction.dsl : null, null);
+	}
+
+	/** What one call resolved from the Reactor Context, or why it could not. */
+	private record Scope(@Nullable TenantId tenant, RoutedDsl.@Nullable Contexts contexts,
+			@Nullable DSLContext transaction, @Nullable DataError failure) {
+
+		static Scope failed(DataError failure) {
+			return new Scope(null, null, null, failure);
+		}
+	}
+
+	/** The running transaction of a pipeline: its tenant, connection, and context on that connection. */
+	private static final class TransactionScope {
+
+		final TenantId tenant;
+
+		final DataSource dataSource;
+
+		final DSLContext dsl;
+
+		final Connection connection;
+
+		private int savepoints;
+
+		TransactionScope(TenantId tenant, DataSource dataSource, DSLContext dsl, Connection connection) {
+			this.tenant = tenant;
+			this.dataSource = dataSource;
+			this.dsl = dsl;
+			this.connection = connection;
+		}
+
+		synchronized int nextSavepoint() {
+			return ++this.savepoints;
+		}
+	}
+}
