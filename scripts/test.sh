@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Runs every test of Switchboard: unit tests (Surefire) and the integration
+# tests (Failsafe) against the replicated PostgreSQL + MariaDB topology, which
+# it brings up first with scripts/dev-db.sh (set SWITCHBOARD_SKIP_DEVDB=1 to use
+# servers of your own through SWITCHBOARD_{PG,MARIADB}_{PRIMARY,REPLICA,LAGGING}).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/java-home.sh
+echo "Using Java from $JAVA_HOME" >&2
+if [ "${SWITCHBOARD_SKIP_DEVDB:-0}" != 1 ]; then
+	scripts/dev-db.sh up
+fi
+exec mvn -B -ntp verify "$@"
