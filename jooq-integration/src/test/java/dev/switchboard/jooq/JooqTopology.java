@@ -1,11 +1,8 @@
 package dev.switchboard.jooq;
 
-import java.time.Duration;
-
 import dev.switchboard.r2dbc.ReplicatedDataSource;
 import dev.switchboard.r2dbc.RoutingConnectionFactory;
 import dev.switchboard.r2dbc.TenantRegistry;
-import dev.switchboard.r2dbc.test.Await;
 import dev.switchboard.r2dbc.test.Fixtures;
 import dev.switchboard.r2dbc.test.Sql;
 import dev.switchboard.r2dbc.test.Topology;
@@ -61,15 +58,7 @@ final class JooqTopology implements AutoCloseable {
 		for (Topology.Engine engine : new Topology.Engine[] { topology.postgres(), topology.mariadb() }) {
 			Sql.execute(primary(engine), "CREATE TABLE IF NOT EXISTS " + TABLE
 					+ " (id VARCHAR(64) PRIMARY KEY, tenant VARCHAR(64) NOT NULL, body VARCHAR(200))");
-			Await.until(Duration.ofSeconds(20), () -> {
-				try {
-					Sql.query(engine.connectionFactory(engine.laggingReplica()), "SELECT count(*) FROM " + TABLE);
-					return true;
-				}
-				catch (RuntimeException ex) {
-					return false;
-				}
-			});
+			engine.awaitTable(TABLE);
 		}
 	}
 

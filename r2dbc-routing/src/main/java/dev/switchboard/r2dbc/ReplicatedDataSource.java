@@ -16,7 +16,6 @@ import io.r2dbc.spi.ConnectionFactories;
 import io.r2dbc.spi.ConnectionFactory;
 import org.jspecify.annotations.Nullable;
 import reactor.core.Disposable;
-import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
@@ -161,24 +160,8 @@ public final class ReplicatedDataSource implements DataSource, Disposable, Close
 		List<PoolTarget> targets = new ArrayList<>(this.replicaArray.length + 1);
 		targets.add(this.primary);
 		targets.addAll(List.of(this.replicaArray));
-		return Flux.fromIterable(targets)
-				.concatMap(target -> target.pool.disposeLater()
-						.then(Mono.<Throwable>empty())
-						.onErrorResume(failure -> Mono.just(
-								new IllegalStateException("failed to dispose pool " + target.name, failure))))
-				.collectList()
-				.flatMap(ReplicatedDataSource::firstWithSuppressed);
-	}
-
-	static Mono<Void> firstWithSuppressed(List<Throwable> failures) {
-		if (failures.isEmpty()) {
-			return Mono.empty();
-		}
-		Throwable first = failures.get(0);
-		for (int i = 1; i < failures.size(); i++) {
-			first.addSuppressed(failures.get(i));
-		}
-		return Mono.error(first);
+		return Disposal.each(targets, target -> target.pool.disposeLater()
+				.onErrorMap(failure -> new IllegalStateException("failed to dispose pool " + target.name, failure)));
 	}
 
 	/**

@@ -179,13 +179,7 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 	 * @return a {@code Mono} that completes when every pool is disposed
 	 */
 	public Mono<Void> disposeLater() {
-		if (this.registry instanceof TenantRegistry tenants) {
-			return tenants.disposeLater();
-		}
-		if (this.registry instanceof Disposable disposable) {
-			return Mono.fromRunnable(disposable::dispose);
-		}
-		return Mono.empty();
+		return Disposal.of(this.registry);
 	}
 
 	@Override

@@ -16,7 +16,6 @@ import dev.switchboard.api.DataSourceRegistry;
 import dev.switchboard.api.TenantId;
 import org.jspecify.annotations.Nullable;
 import reactor.core.Disposable;
-import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
@@ -106,22 +105,7 @@ public final class TenantRegistry implements DataSourceRegistry, Disposable, Clo
 	}
 
 	private Mono<Void> disposeAll() {
-		return Flux.fromIterable(this.dataSources)
-				.concatMap(dataSource -> disposeOne(dataSource)
-						.then(Mono.<Throwable>empty())
-						.onErrorResume(Mono::just))
-				.collectList()
-				.flatMap(ReplicatedDataSource::firstWithSuppressed);
-	}
-
-	private static Mono<Void> disposeOne(DataSource dataSource) {
-		if (dataSource instanceof ReplicatedDataSource replicated) {
-			return replicated.disposeLater();
-		}
-		if (dataSource instanceof Disposable disposable) {
-			return Mono.fromRunnable(disposable::dispose);
-		}
-		return Mono.empty();
+		return Disposal.each(this.dataSources, Disposal::of);
 	}
 
 	/**

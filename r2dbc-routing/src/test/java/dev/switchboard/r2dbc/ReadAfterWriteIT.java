@@ -1,11 +1,9 @@
 package dev.switchboard.r2dbc;
 
-import java.time.Duration;
 import java.util.UUID;
 
 import dev.switchboard.api.AccessIntent;
 import dev.switchboard.api.RoutingContext;
-import dev.switchboard.r2dbc.test.Await;
 import dev.switchboard.r2dbc.test.DevDatabases;
 import dev.switchboard.r2dbc.test.Fixtures;
 import dev.switchboard.r2dbc.test.Sql;
@@ -49,15 +47,7 @@ class ReadAfterWriteIT {
 			Topology.Engine engine = found.engine(kind);
 			Sql.execute(engine.connectionFactory(engine.primary()),
 					"CREATE TABLE IF NOT EXISTS " + TABLE + " (id VARCHAR(64) PRIMARY KEY)");
-			Await.until(Duration.ofSeconds(20), () -> {
-				try {
-					Sql.query(engine.connectionFactory(engine.laggingReplica()), "SELECT count(*) FROM " + TABLE);
-					return true;
-				}
-				catch (RuntimeException ex) {
-					return false;
-				}
-			});
+			engine.awaitTable(TABLE);
 		}
 	}
 

@@ -32,21 +32,10 @@ class TopologyIT {
 			Topology.Engine engine = topology.engine(kind);
 			Sql.execute(engine.connectionFactory(engine.primary()),
 					"CREATE TABLE IF NOT EXISTS " + TABLE + " (id VARCHAR(64) PRIMARY KEY)");
-			// DDL replicates like any change: wait until even the lagging replica has the table.
-			Await.until(Duration.ofSeconds(20), () -> tableExists(engine, engine.laggingReplica()));
-			Await.until(Duration.ofSeconds(20), () -> tableExists(engine, engine.replica()));
+			engine.awaitTable(TABLE);
 		}
 	}
 
-	private static boolean tableExists(Topology.Engine engine, Topology.Server server) {
-		try {
-			Sql.query(engine.connectionFactory(server), "SELECT count(*) FROM " + TABLE);
-			return true;
-		}
-		catch (RuntimeException ex) {
-			return false;
-		}
-	}
 
 	@ParameterizedTest
 	@EnumSource(Topology.Kind.class)

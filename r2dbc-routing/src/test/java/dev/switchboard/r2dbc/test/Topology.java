@@ -68,6 +68,35 @@ public record Topology(Engine postgres, Engine mariadb, String source) {
 		}
 
 		/**
+		 * Wait until a table created on the primary exists on both replicas, the lagging one too.
+		 * @param table a table of the {@value Topology#DATABASE} database
+		 */
+		public void awaitTable(String table) {
+			awaitReplicated(DATABASE, "SELECT count(*) FROM " + table);
+		}
+
+		/**
+		 * Wait until {@code sql} succeeds on both replicas: changes, DDL included, replicate like
+		 * any other, the lagging replica 2 s late.
+		 * @param database the database to run it in
+		 * @param sql a query that fails until the change has arrived
+		 */
+		public void awaitReplicated(String database, String sql) {
+			for (Server server : new Server[] { this.replica, this.laggingReplica }) {
+				ConnectionFactory factory = ConnectionFactories.get(url(server, database));
+				Await.until(java.time.Duration.ofSeconds(20), () -> {
+					try {
+						Sql.query(factory, sql);
+						return true;
+					}
+					catch (RuntimeException ex) {
+						return false;
+					}
+				});
+			}
+		}
+
+		/**
 		 * Create a database on the primary, if it does not exist, that the application user may use,
 		 * and wait until every replica has it.
 		 * @param database the database name, a plain identifier
@@ -85,17 +114,7 @@ public record Topology(Engine postgres, Engine mariadb, String source) {
 					Sql.execute(admin, "GRANT ALL ON " + database + ".* TO 'switchboard'@'" + host + "'");
 				}
 			}
-			for (Server server : new Server[] { this.replica, this.laggingReplica }) {
-				Await.until(java.time.Duration.ofSeconds(20), () -> {
-					try {
-						Sql.query(ConnectionFactories.get(url(server, database)), "SELECT 1");
-						return true;
-					}
-					catch (RuntimeException ex) {
-						return false;
-					}
-				});
-			}
+			awaitReplicated(database, "SELECT 1");
 		}
 
 		/**
