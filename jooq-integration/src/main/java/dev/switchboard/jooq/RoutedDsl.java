@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 
 import dev.switchboard.api.AccessIntent;
 import dev.switchboard.api.DataSource;
@@ -65,17 +66,20 @@ public final class RoutedDsl {
 		}
 	}
 
-	private RoutedDsl(RoutingConnectionFactory routing, Map<DataSource, SQLDialect> dialects, Settings settings) {
+	private RoutedDsl(RoutingConnectionFactory routing, Map<DataSource, SQLDialect> dialects, Settings settings,
+			UnaryOperator<ConnectionFactory> decorator) {
 		this.routing = routing;
+		ConnectionFactory reads = decorator.apply(routing.forIntent(AccessIntent.READ));
+		ConnectionFactory writes = decorator.apply(routing.forIntent(AccessIntent.WRITE));
 		Map<DataSource, Contexts> built = new HashMap<>();
 		dialects.forEach((dataSource, dialect) -> built.put(dataSource, new Contexts(dataSource, dialect,
-				DSL.using(configuration(routing.forIntent(AccessIntent.READ), dialect, settings)),
-				DSL.using(configuration(routing.forIntent(AccessIntent.WRITE), dialect, settings)),
+				DSL.using(configuration(reads, dialect, settings)),
+				DSL.using(configuration(writes, dialect, settings)),
 				configuration(routing.forIntent(AccessIntent.WRITE), dialect, settings))));
 		this.contexts = Map.copyOf(built);
 		this.dialects = Set.copyOf(EnumSet.copyOf(dialects.values()));
 		this.dsl = this.dialects.size() == 1
-				? DSL.using(configuration(routing, this.dialects.iterator().next(), settings))
+				? DSL.using(configuration(decorator.apply(routing), this.dialects.iterator().next(), settings))
 				: null;
 		this.database = new TenantDatabase(routing.registry(), this.contexts);
 	}
@@ -160,6 +164,8 @@ public final class RoutedDsl {
 
 		private Settings settings = new Settings();
 
+		private UnaryOperator<ConnectionFactory> decorator = UnaryOperator.identity();
+
 		private Builder(RoutingConnectionFactory routing) {
 			if (routing == null) {
 				throw new IllegalArgumentException("routing must not be null");
@@ -197,6 +203,31 @@ public final class RoutedDsl {
 		}
 
 		/**
+		 * Decorate the connection factory under each context built once at boot, for example so that
+		 * jOOQ joins a transaction that Spring's {@code R2dbcTransactionManager} started. The
+		 * transactions of {@link TenantDatabase#transactional} are not decorated.
+		 * @param decorator applied to the routing factory and to each of its intent views
+		 * @return this builder
+		 */
+		public Builder connectionFactoryDecorator(UnaryOperator<ConnectionFactory> decorator) {
+			if (decorator == null) {
+				throw new IllegalArgumentException("connectionFactoryDecorator must not be null");
+			}
+			this.decorator = decorator;
+			return this;
+		}
+
+		/**
+		 * Tell the dialect of a datasource from the product name its primary reports.
+		 * @param dataSource the datasource
+		 * @return the dialect
+		 * @throws IllegalStateException if the product is not PostgreSQL, MariaDB, MySQL or H2
+		 */
+		public static SQLDialect detectDialect(DataSource dataSource) {
+			return detect(dataSource);
+		}
+
+		/**
 		 * Build every context.
 		 * @return the routed DSL
 		 * @throws IllegalStateException if a dialect names an unknown datasource, or a datasource's
@@ -220,7 +251,7 @@ public final class RoutedDsl {
 			if (resolved.isEmpty()) {
 				throw new IllegalStateException("the routing factory has no datasource");
 			}
-			return new RoutedDsl(this.routing, resolved, this.settings);
+			return new RoutedDsl(this.routing, resolved, this.settings, this.decorator);
 		}
 
 		private static SQLDialect detect(DataSource dataSource) {
@@ -234,6 +265,9 @@ public final class RoutedDsl {
 			}
 			if (lower.contains("mysql")) {
 				return SQLDialect.MYSQL;
+			}
+			if (lower.equals("h2")) {
+				return SQLDialect.H2;
 			}
 			throw new IllegalStateException("cannot tell the SQL dialect of datasource '" + dataSource.name()
 					+ "' from its product name '" + product + "'; set it with RoutedDsl.Builder.dialect(...)");

@@ -66,12 +66,24 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 
 	private final IntentConnectionFactory writes;
 
+	private final RoutingListener listener;
+
 	/**
 	 * Create a routing factory over a frozen registry.
 	 * @param registry the tenant registry; disposed with this factory if it is {@link Disposable}
 	 */
 	public RoutingConnectionFactory(DataSourceRegistry registry) {
+		this(registry, RoutingListener.NONE);
+	}
+
+	/**
+	 * Create a routing factory over a frozen registry that reports its decisions.
+	 * @param registry the tenant registry; disposed with this factory if it is {@link Disposable}
+	 * @param listener told of every decision and routing failure
+	 */
+	public RoutingConnectionFactory(DataSourceRegistry registry, RoutingListener listener) {
 		this.registry = registry;
+		this.listener = listener;
 		this.defaultTenant = registry.defaultTenant();
 		this.metadata = metadata(registry);
 		this.create = Mono.deferContextual(context -> route(context, null));
@@ -104,19 +116,21 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 		RoutingContext routing = RoutingContext.find(context);
 		TenantId tenant = routing != null ? routing.tenant() : this.defaultTenant;
 		if (tenant == null) {
-			return Mono.error(DataError.missingContext());
+			return fail(context, DataError.missingContext());
 		}
 		DataSource dataSource = this.registry.getDataSource(tenant);
 		if (dataSource == null) {
-			return Mono.error(DataError.unknownTenant(tenant));
+			return fail(context, DataError.unknownTenant(tenant));
 		}
 		TransactionBinding transaction = TransactionBinding.find(context);
 		DataSource.Target target;
+		RoutingListener.Reason reason;
 		if (transaction != null) {
 			if (!transaction.tenant().equals(tenant)) {
-				return Mono.error(DataError.routingConflict(transaction.tenant(), transaction.dataSource().name(), tenant));
+				return fail(context, DataError.routingConflict(transaction.tenant(), transaction.dataSource().name(), tenant));
 			}
 			target = dataSource.primary();
+			reason = RoutingListener.Reason.PRIMARY_TRANSACTION;
 		}
 		else {
 			AccessIntent declared = RoutingContext.findDeclaredIntent(context);
@@ -127,8 +141,31 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 					? routing.pin().apply(declared)
 					: (declared == AccessIntent.READ ? AccessIntent.READ : AccessIntent.WRITE);
 			target = dataSource.select(effective);
+			reason = reason(declared, effective, target);
 		}
-		return connect(target, tenant);
+		this.listener.routed(context, tenant, target, reason);
+		Mono<Connection> connection = connect(target, tenant);
+		return this.listener == RoutingListener.NONE
+				? connection
+				: connection.doOnError(DataError.class, error -> this.listener.failed(context, error));
+	}
+
+	private static RoutingListener.Reason reason(@Nullable AccessIntent declared, AccessIntent effective,
+			DataSource.Target target) {
+		if (declared != AccessIntent.READ) {
+			return RoutingListener.Reason.PRIMARY_WRITE;
+		}
+		if (effective == AccessIntent.WRITE) {
+			return RoutingListener.Reason.PRIMARY_PINNED;
+		}
+		return target.role() == dev.switchboard.api.Role.REPLICA
+				? RoutingListener.Reason.REPLICA
+				: RoutingListener.Reason.PRIMARY_NO_REPLICA;
+	}
+
+	private Mono<Connection> fail(ContextView context, DataError error) {
+		this.listener.failed(context, error);
+		return Mono.error(error);
 	}
 
 	/**

@@ -145,6 +145,33 @@ class RoutingConnectionFactoryTest {
 				.getMetadata().getName()).isEqualTo("MockConnectionFactory");
 	}
 
+	@Test
+	void theListenerIsToldWhereAndWhy() {
+		List<String> decisions = new java.util.concurrent.CopyOnWriteArrayList<>();
+		RoutingConnectionFactory observed = new RoutingConnectionFactory(TenantRegistry.builder()
+				.dataSource(this.pg).dataSource(this.maria).tenant("acme", "pg-main").build(), new RoutingListener() {
+					@Override
+					public void routed(reactor.util.context.ContextView context, TenantId tenant, DataSource.Target target,
+							Reason reason) {
+						decisions.add(tenant + " " + target.name() + " " + reason.tag());
+					}
+
+					@Override
+					public void failed(reactor.util.context.ContextView context, DataError error) {
+						decisions.add(error.kind().name());
+					}
+				});
+		Mono<Connection> read = observed.create().contextWrite(RoutingContext.intent(AccessIntent.READ));
+		Mono<Connection> write = observed.create();
+
+		read.then(write).then(read).contextWrite(RoutingContext.forTenant("acme")).block();
+		observed.create().contextWrite(RoutingContext.forTenant("hooli")).onErrorResume(e -> Mono.empty()).block();
+		read.contextWrite(TransactionBinding.bind(TenantId.of("acme"), this.pg)).contextWrite(RoutingContext.forTenant("acme")).block();
+
+		assertThat(decisions).containsExactly("acme pg-main/replica-0 replica", "acme pg-main/primary primary-write",
+				"acme pg-main/primary primary-pinned", "UNKNOWN_TENANT", "acme pg-main/primary primary-transaction");
+	}
+
 	String name(Connection connection) {
 		return ((RoutedConnection) connection).target().name();
 	}

@@ -1,0 +1,66 @@
+package dev.switchboard.r2dbc;
+
+import dev.switchboard.api.DataError;
+import dev.switchboard.api.DataSource;
+import dev.switchboard.api.TenantId;
+import reactor.util.context.ContextView;
+
+/**
+ * Observes the decisions of a {@link RoutingConnectionFactory}, for metrics and diagnostics.
+ *
+ * <p>Called on the subscribing thread, once per decision, before the connection is acquired.
+ * Implementations must be fast, non-blocking and thread-safe, and must not throw.
+ */
+public interface RoutingListener {
+
+	/** A listener that does nothing. */
+	RoutingListener NONE = new RoutingListener() {
+	};
+
+	/**
+	 * Why a statement went where it went.
+	 */
+	enum Reason {
+
+		/** A read, served by a replica. */
+		REPLICA,
+
+		/** A write, or a statement of unknown intent: the primary. */
+		PRIMARY_WRITE,
+
+		/** A read after a write in the same request: the primary. */
+		PRIMARY_PINNED,
+
+		/** A statement inside a transaction: the primary. */
+		PRIMARY_TRANSACTION,
+
+		/** A read of a datasource without replicas: the primary. */
+		PRIMARY_NO_REPLICA;
+
+		/**
+		 * Return the reason in lower case with dashes, for metric tags.
+		 * @return for example {@code primary-pinned}
+		 */
+		public String tag() {
+			return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+		}
+	}
+
+	/**
+	 * A statement was routed.
+	 * @param context the subscriber's context
+	 * @param tenant the tenant
+	 * @param target the chosen server
+	 * @param reason why
+	 */
+	default void routed(ContextView context, TenantId tenant, DataSource.Target target, Reason reason) {
+	}
+
+	/**
+	 * A statement could not be routed, or its connection could not be had.
+	 * @param context the subscriber's context
+	 * @param error the classified error
+	 */
+	default void failed(ContextView context, DataError error) {
+	}
+}

@@ -1,0 +1,55 @@
+package dev.switchboard.spring;
+
+import dev.switchboard.api.DataSource;
+import dev.switchboard.api.DataSourceRegistry;
+import dev.switchboard.r2dbc.ReplicatedDataSource;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.MeterBinder;
+import io.r2dbc.pool.ConnectionPool;
+import io.r2dbc.pool.PoolMetrics;
+
+import java.util.function.ToDoubleFunction;
+
+/**
+ * Gauges of every pool: {@code switchboard.pool.acquired}, {@code .idle}, {@code .pending} and
+ * {@code .max}, tagged with datasource and role, and the pool's name ({@code pg-main/replica-0}).
+ */
+final class PoolMetricsBinder implements MeterBinder {
+
+	private final DataSourceRegistry registry;
+
+	PoolMetricsBinder(DataSourceRegistry registry) {
+		this.registry = registry;
+	}
+
+	@Override
+	public void bindTo(MeterRegistry meters) {
+		for (DataSource dataSource : this.registry.dataSources()) {
+			if (!(dataSource instanceof ReplicatedDataSource replicated)) {
+				continue;
+			}
+			bind(meters, replicated, replicated.primary());
+			replicated.replicas().forEach(replica -> bind(meters, replicated, replica));
+		}
+	}
+
+	private static void bind(MeterRegistry meters, ReplicatedDataSource dataSource, DataSource.Target target) {
+		ConnectionPool pool = dataSource.pool(target);
+		gauge(meters, "acquired", "Connections in use", pool, target, PoolMetrics::acquiredSize);
+		gauge(meters, "idle", "Connections idle in the pool", pool, target, PoolMetrics::idleSize);
+		gauge(meters, "pending", "Requests waiting for a connection", pool, target, PoolMetrics::pendingAcquireSize);
+		gauge(meters, "max", "Most connections the pool may hold", pool, target, PoolMetrics::getMaxAllocatedSize);
+	}
+
+	private static void gauge(MeterRegistry meters, String name, String description, ConnectionPool pool,
+			DataSource.Target target, ToDoubleFunction<PoolMetrics> value) {
+		Gauge.builder("switchboard.pool." + name, pool,
+						p -> p.getMetrics().map(value::applyAsDouble).orElse(Double.NaN))
+				.description(description)
+				.tag("datasource", target.dataSource().name())
+				.tag("role", target.role().tag())
+				.tag("pool", target.name())
+				.register(meters);
+	}
+}

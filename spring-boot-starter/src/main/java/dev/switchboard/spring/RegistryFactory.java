@@ -1,0 +1,155 @@
+package dev.switchboard.spring;
+
+import java.util.List;
+import java.util.Map;
+
+import dev.switchboard.api.DataError;
+import dev.switchboard.api.DataSource;
+import dev.switchboard.api.TenantId;
+import dev.switchboard.jooq.RoutedDsl;
+import dev.switchboard.r2dbc.ReplicatedDataSource;
+import dev.switchboard.r2dbc.TenantRegistry;
+import org.jooq.SQLDialect;
+
+/**
+ * Turns {@link SwitchboardProperties} into a {@link TenantRegistry}, checking every setting and
+ * naming the key of the first one that cannot work.
+ */
+final class RegistryFactory {
+
+	private static final String PREFIX = "switchboard.";
+
+	private RegistryFactory() {
+	}
+
+	static TenantRegistry build(SwitchboardProperties properties) {
+		Map<String, SwitchboardProperties.DataSourceProperties> dataSources = orEmpty(properties.datasources());
+		Map<String, SwitchboardProperties.TenantProperties> tenants = orEmpty(properties.tenants());
+		if (dataSources.isEmpty()) {
+			throw new SwitchboardConfigurationException(PREFIX + "datasources", "must name at least one datasource");
+		}
+		if (tenants.isEmpty()) {
+			throw new SwitchboardConfigurationException(PREFIX + "tenants", "must name at least one tenant");
+		}
+		TenantRegistry.Builder registry = TenantRegistry.builder();
+		List<ReplicatedDataSource> built = new java.util.ArrayList<>();
+		try {
+			for (Map.Entry<String, SwitchboardProperties.DataSourceProperties> entry : dataSources.entrySet()) {
+				ReplicatedDataSource dataSource = dataSource(entry.getKey(), entry.getValue());
+				built.add(dataSource);
+				registry.dataSource(dataSource);
+			}
+			for (Map.Entry<String, SwitchboardProperties.TenantProperties> entry : tenants.entrySet()) {
+				String key = PREFIX + "tenants." + entry.getKey();
+				if (!TenantId.isValid(entry.getKey())) {
+					invalidTenant(key, entry.getKey());
+				}
+				String dataSource = entry.getValue() != null ? entry.getValue().datasource() : null;
+				if (dataSource == null || dataSource.isBlank()) {
+					throw new SwitchboardConfigurationException(key + ".datasource", "must be set");
+				}
+				if (!dataSources.containsKey(dataSource)) {
+					throw new SwitchboardConfigurationException(key + ".datasource", "names datasource '" + dataSource
+							+ "', which is not configured (configured: " + dataSources.keySet() + ")");
+				}
+				registry.tenant(entry.getKey(), dataSource);
+			}
+			String defaultTenant = properties.defaultTenant();
+			if (defaultTenant != null && !defaultTenant.isBlank()) {
+				if (!tenants.containsKey(defaultTenant)) {
+					throw new SwitchboardConfigurationException(PREFIX + "default-tenant",
+							"names tenant '" + defaultTenant + "', which is not configured");
+				}
+				registry.defaultTenant(defaultTenant);
+			}
+			return registry.build();
+		}
+		catch (RuntimeException ex) {
+			// Pools already built for earlier datasources must not outlive the failed start.
+			built.forEach(dataSource -> dataSource.disposeLater().subscribe(null, failure -> ex.addSuppressed(failure)));
+			throw ex;
+		}
+	}
+
+	private static void invalidTenant(String key, String tenant) {
+		try {
+			TenantId.of(tenant);
+		}
+		catch (DataError ex) {
+			throw new SwitchboardConfigurationException(key, "is not a valid tenant id: " + ex.getMessage(), ex);
+		}
+	}
+
+	private static ReplicatedDataSource dataSource(String name, SwitchboardProperties.DataSourceProperties properties) {
+		String key = PREFIX + "datasources." + name;
+		if (properties == null || properties.primary() == null || properties.primary().isBlank()) {
+			throw new SwitchboardConfigurationException(key + ".primary", "must be set to an R2DBC URL");
+		}
+		SwitchboardProperties.Pool pool = properties.pool();
+		if (pool.maxSize() < 1) {
+			throw new SwitchboardConfigurationException(key + ".pool.max-size", "must be >= 1, was " + pool.maxSize());
+		}
+		if (pool.initialSize() < 0 || pool.initialSize() > pool.maxSize()) {
+			throw new SwitchboardConfigurationException(key + ".pool.initial-size",
+					"must be between 0 and max-size (" + pool.maxSize() + "), was " + pool.initialSize());
+		}
+		if (pool.maxAcquireTime().isNegative() || pool.maxAcquireTime().isZero()) {
+			throw new SwitchboardConfigurationException(key + ".pool.max-acquire-time",
+					"must be positive, was " + pool.maxAcquireTime());
+		}
+		ReplicatedDataSource.Builder builder;
+		try {
+			builder = ReplicatedDataSource.builder(name);
+		}
+		catch (IllegalArgumentException ex) {
+			throw new SwitchboardConfigurationException(key, "has an invalid name: " + ex.getMessage(), ex);
+		}
+		try {
+			builder.primary(properties.primary());
+		}
+		catch (IllegalArgumentException ex) {
+			throw new SwitchboardConfigurationException(key + ".primary", "is not usable: " + ex.getMessage(), ex);
+		}
+		List<String> replicas = properties.replicas() != null ? properties.replicas() : List.of();
+		for (int i = 0; i < replicas.size(); i++) {
+			try {
+				builder.replica(replicas.get(i));
+			}
+			catch (IllegalArgumentException ex) {
+				throw new SwitchboardConfigurationException(key + ".replicas[" + i + "]", "is not usable: " + ex.getMessage(), ex);
+			}
+		}
+		builder.pool(configuration -> {
+			configuration.maxSize(pool.maxSize()).initialSize(pool.initialSize())
+					.maxAcquireTime(pool.maxAcquireTime()).maxIdleTime(pool.maxIdleTime());
+			if (pool.validationQuery() != null && !pool.validationQuery().isBlank()) {
+				configuration.validationQuery(pool.validationQuery());
+			}
+		});
+		return builder.build();
+	}
+
+	/** The dialect of each datasource: as configured, else from what its primary reports. */
+	static void dialects(SwitchboardProperties properties, TenantRegistry registry, RoutedDsl.Builder builder) {
+		Map<String, SwitchboardProperties.DataSourceProperties> dataSources = orEmpty(properties.datasources());
+		for (DataSource dataSource : registry.dataSources()) {
+			SwitchboardProperties.DataSourceProperties configured = dataSources.get(dataSource.name());
+			SQLDialect dialect = configured != null ? configured.dialect() : null;
+			builder.dialect(dataSource.name(), dialect != null ? dialect : detect(dataSource));
+		}
+	}
+
+	private static SQLDialect detect(DataSource dataSource) {
+		try {
+			return RoutedDsl.Builder.detectDialect(dataSource);
+		}
+		catch (IllegalStateException ex) {
+			throw new SwitchboardConfigurationException(PREFIX + "datasources." + dataSource.name() + ".dialect",
+					"must be set: " + ex.getMessage(), ex);
+		}
+	}
+
+	private static <V> Map<String, V> orEmpty(Map<String, V> map) {
+		return map != null ? map : Map.of();
+	}
+}

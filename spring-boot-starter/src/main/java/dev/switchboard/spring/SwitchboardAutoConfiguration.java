@@ -1,0 +1,175 @@
+package dev.switchboard.spring;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import dev.switchboard.api.DataError;
+import dev.switchboard.api.DataSource;
+import dev.switchboard.api.DataSourceRegistry;
+import dev.switchboard.api.TenantId;
+import dev.switchboard.jooq.RoutedDsl;
+import dev.switchboard.jooq.TenantDatabase;
+import dev.switchboard.r2dbc.RoutingConnectionFactory;
+import dev.switchboard.r2dbc.RoutingListener;
+import dev.switchboard.r2dbc.TenantRegistry;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.MeterBinder;
+import org.jooq.DSLContext;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.health.contributor.CompositeReactiveHealthContributor;
+import org.springframework.boot.health.contributor.ReactiveHealthContributor;
+import org.springframework.boot.health.contributor.ReactiveHealthIndicator;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Conditional;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.r2dbc.connection.R2dbcTransactionManager;
+import org.springframework.transaction.ReactiveTransactionManager;
+import org.springframework.transaction.reactive.TransactionalOperator;
+import org.springframework.web.server.WebFilter;
+import reactor.util.context.ContextView;
+
+/**
+ * Builds Switchboard from {@code switchboard.*} properties: the pools and the frozen tenant
+ * registry, the {@link RoutingConnectionFactory} (the application's R2DBC
+ * {@code ConnectionFactory}), the jOOQ {@link RoutedDsl}, {@link TenantDatabase} and, when every
+ * datasource shares one dialect, a plain {@link DSLContext}; a reactive transaction manager over
+ * the routed factory, which jOOQ joins; the WebFlux {@link TenantWebFilter}; Micrometer meters and
+ * health contributors when those are on the classpath.
+ *
+ * <p>Every bean backs off when the application defines its own. A setting that cannot work stops
+ * the application with a {@link SwitchboardConfigurationException} naming its key.
+ */
+@AutoConfiguration(afterName = "org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration")
+@EnableConfigurationProperties(SwitchboardProperties.class)
+public class SwitchboardAutoConfiguration {
+
+	@Bean(destroyMethod = "dispose")
+	@ConditionalOnMissingBean(DataSourceRegistry.class)
+	TenantRegistry switchboardTenantRegistry(SwitchboardProperties properties) {
+		return RegistryFactory.build(properties);
+	}
+
+	@Bean(destroyMethod = "")
+	@ConditionalOnMissingBean(RoutingConnectionFactory.class)
+	RoutingConnectionFactory connectionFactory(DataSourceRegistry registry, ObjectProvider<RoutingListener> listeners) {
+		List<RoutingListener> all = listeners.orderedStream().toList();
+		return new RoutingConnectionFactory(registry, all.size() == 1 ? all.get(0) : new CompositeListener(all));
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	RoutedDsl switchboardRoutedDsl(RoutingConnectionFactory routing, SwitchboardProperties properties) {
+		RoutedDsl.Builder builder = RoutedDsl.builder(routing)
+				.connectionFactoryDecorator(view -> new SpringTransactionConnectionFactory(view, routing));
+		if (routing.registry() instanceof TenantRegistry registry) {
+			RegistryFactory.dialects(properties, registry, builder);
+		}
+		return builder.build();
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	TenantDatabase tenantDatabase(RoutedDsl dsl) {
+		return dsl.database();
+	}
+
+	@Bean
+	@ConditionalOnMissingBean(DSLContext.class)
+	@Conditional(SingleDialectCondition.class)
+	DSLContext dslContext(RoutedDsl dsl) {
+		return dsl.dsl();
+	}
+
+	@Bean
+	@ConditionalOnMissingBean(ReactiveTransactionManager.class)
+	R2dbcTransactionManager transactionManager(RoutingConnectionFactory routing) {
+		return new R2dbcTransactionManager(routing);
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	TransactionalOperator transactionalOperator(ReactiveTransactionManager transactionManager) {
+		return TransactionalOperator.create(transactionManager);
+	}
+
+	/** The tenant filter of WebFlux applications. */
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnClass(WebFilter.class)
+	@ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.REACTIVE)
+	@ConditionalOnProperty(prefix = "switchboard.web", name = "enabled", matchIfMissing = true)
+	static class WebConfiguration {
+
+		@Bean
+		@ConditionalOnMissingBean
+		TenantResolver switchboardTenantResolver(SwitchboardProperties properties) {
+			return TenantResolver.header(properties.web().tenantHeader());
+		}
+
+		@Bean
+		TenantWebFilter switchboardTenantWebFilter(TenantResolver resolver, DataSourceRegistry registry,
+				SwitchboardProperties properties) {
+			return new TenantWebFilter(resolver, registry, properties.web().excludedPaths());
+		}
+	}
+
+	/** Micrometer meters of routing and pools. */
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnClass(MeterRegistry.class)
+	static class MetricsConfiguration {
+
+		@Bean
+		RoutingListener switchboardMetricsListener(ObjectProvider<MeterRegistry> meters) {
+			MeterRegistry registry = meters.getIfUnique();
+			return registry != null ? new MicrometerRoutingListener(registry) : RoutingListener.NONE;
+		}
+
+		@Bean
+		MeterBinder switchboardPoolMetrics(DataSourceRegistry registry) {
+			return new PoolMetricsBinder(registry);
+		}
+	}
+
+	/** Actuator health of every server, as {@code switchboard.<datasource>-<role>[-<i>]}. */
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnClass(ReactiveHealthIndicator.class)
+	static class HealthConfiguration {
+
+		@Bean
+		@ConditionalOnMissingBean(name = "switchboardHealthContributor")
+		ReactiveHealthContributor switchboardHealthContributor(DataSourceRegistry registry) {
+			Map<String, ReactiveHealthContributor> servers = new LinkedHashMap<>();
+			for (DataSource dataSource : registry.dataSources()) {
+				servers.put(dataSource.name() + "-primary", new SwitchboardHealthIndicator(dataSource.primary()));
+				for (int i = 0; i < dataSource.replicas().size(); i++) {
+					servers.put(dataSource.name() + "-replica-" + i, new SwitchboardHealthIndicator(dataSource.replicas().get(i)));
+				}
+			}
+			return CompositeReactiveHealthContributor.fromMap(servers);
+		}
+	}
+
+	/** Tells every listener, in order. */
+	private record CompositeListener(List<RoutingListener> listeners) implements RoutingListener {
+
+		@Override
+		public void routed(ContextView context, TenantId tenant, DataSource.Target target, Reason reason) {
+			for (RoutingListener listener : this.listeners) {
+				listener.routed(context, tenant, target, reason);
+			}
+		}
+
+		@Override
+		public void failed(ContextView context, DataError error) {
+			for (RoutingListener listener : this.listeners) {
+				listener.failed(context, error);
+			}
+		}
+	}
+}

@@ -1,0 +1,77 @@
+package dev.switchboard.spring;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import org.jooq.SQLDialect;
+import org.jspecify.annotations.Nullable;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+
+/**
+ * The {@code switchboard.*} configuration.
+ *
+ * <pre class="code">
+ * switchboard:
+ *   datasources:
+ *     pg-main:
+ *       primary: r2dbc:postgresql://app:${DB_PASSWORD}@db1:5432/orders
+ *       replicas: [ "r2dbc:postgresql://app:${DB_PASSWORD}@db2:5432/orders" ]
+ *       pool: { max-size: 20, max-acquire-time: 2s }
+ *   tenants:
+ *     acme: { datasource: pg-main }
+ *   web:
+ *     tenant-header: X-Tenant-Id
+ * </pre>
+ *
+ * @param defaultTenant the tenant for pipelines without a routing context; none by default
+ * @param web the WebFlux filter's settings
+ * @param datasources the datasources by name
+ * @param tenants the tenants by id
+ */
+@ConfigurationProperties("switchboard")
+public record SwitchboardProperties(@Nullable String defaultTenant, @DefaultValue Web web,
+		@Nullable Map<String, DataSourceProperties> datasources, @Nullable Map<String, TenantProperties> tenants) {
+
+	/**
+	 * The WebFlux tenant filter.
+	 * @param enabled whether the filter is installed
+	 * @param tenantHeader the request header that names the tenant
+	 * @param excludedPaths path patterns served without a tenant
+	 */
+	public record Web(@DefaultValue("true") boolean enabled, @DefaultValue("X-Tenant-Id") String tenantHeader,
+			@DefaultValue("/actuator/**") List<String> excludedPaths) {
+	}
+
+	/**
+	 * One datasource: a primary and its replicas.
+	 * @param primary the R2DBC URL of the primary
+	 * @param replicas the R2DBC URLs of the replicas
+	 * @param dialect the SQL dialect; taken from the URL's driver when not set
+	 * @param pool the settings of each of its pools
+	 */
+	public record DataSourceProperties(@Nullable String primary, @Nullable List<String> replicas,
+			@Nullable SQLDialect dialect, @DefaultValue Pool pool) {
+	}
+
+	/**
+	 * The settings of each pool of a datasource.
+	 * @param maxSize the most connections a pool holds
+	 * @param initialSize the connections a pool opens at start
+	 * @param maxAcquireTime how long a statement waits for a connection before a TRANSIENT error
+	 * @param maxIdleTime how long an idle connection stays open
+	 * @param validationQuery a query that checks a connection before use; none by default
+	 */
+	public record Pool(@DefaultValue("10") int maxSize, @DefaultValue("0") int initialSize,
+			@DefaultValue("5s") Duration maxAcquireTime, @DefaultValue("30m") Duration maxIdleTime,
+			@Nullable String validationQuery) {
+	}
+
+	/**
+	 * One tenant.
+	 * @param datasource the name of its datasource
+	 */
+	public record TenantProperties(@Nullable String datasource) {
+	}
+}

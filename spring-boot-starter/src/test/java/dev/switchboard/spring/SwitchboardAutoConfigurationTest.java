@@ -1,0 +1,115 @@
+package dev.switchboard.spring;
+
+import dev.switchboard.jooq.TenantDatabase;
+import dev.switchboard.r2dbc.RoutingConnectionFactory;
+import io.r2dbc.spi.ConnectionFactory;
+import org.jooq.DSLContext;
+import org.jooq.SQLDialect;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.transaction.reactive.TransactionalOperator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The auto-configuration from properties alone, over in-memory H2 (no server is contacted while
+ * the context starts).
+ */
+class SwitchboardAutoConfigurationTest {
+
+	final ApplicationContextRunner runner = new ApplicationContextRunner()
+			.withConfiguration(AutoConfigurations.of(SwitchboardAutoConfiguration.class));
+
+	static final String[] GOOD = {
+			"switchboard.datasources.main.primary=r2dbc:h2:mem:///autoconfig-primary",
+			"switchboard.datasources.main.replicas[0]=r2dbc:h2:mem:///autoconfig-replica",
+			"switchboard.datasources.main.pool.max-size=3",
+			"switchboard.tenants.acme.datasource=main",
+			"switchboard.tenants.initech.datasource=main" };
+
+	@Test
+	void goodConfigurationBuildsEveryBean() {
+		this.runner.withPropertyValues(GOOD).run(context -> {
+			assertThat(context).hasNotFailed();
+			assertThat(context).getBean(ConnectionFactory.class).isInstanceOf(RoutingConnectionFactory.class);
+			RoutingConnectionFactory routing = context.getBean(RoutingConnectionFactory.class);
+			assertThat(routing.registry().tenants()).extracting(Object::toString).containsExactly("acme", "initech");
+			assertThat(routing.registry().dataSources()).singleElement()
+					.satisfies(dataSource -> assertThat(dataSource.replicas()).hasSize(1));
+			assertThat(context).hasSingleBean(TenantDatabase.class).hasSingleBean(TransactionalOperator.class);
+			assertThat(context.getBean(DSLContext.class).dialect()).isEqualTo(SQLDialect.H2);
+		});
+	}
+
+	@Test
+	void mixedDialectsGetTheFacadeButNoPlainDslContext() {
+		this.runner.withPropertyValues(GOOD)
+				.withPropertyValues("switchboard.datasources.pg.primary=r2dbc:postgresql://postgres@127.0.0.1:1/none",
+						"switchboard.tenants.globex.datasource=pg")
+				.run(context -> {
+					assertThat(context).hasNotFailed();
+					assertThat(context).hasSingleBean(TenantDatabase.class).doesNotHaveBean(DSLContext.class);
+				});
+	}
+
+	@Test
+	void missingPrimaryNamesTheKey() {
+		assertFailsNaming("switchboard.datasources.main.primary", "must be set",
+				"switchboard.datasources.main.replicas[0]=r2dbc:h2:mem:///x", "switchboard.tenants.acme.datasource=main");
+	}
+
+	@Test
+	void unusableUrlNamesTheKey() {
+		assertFailsNaming("switchboard.datasources.main.replicas[0]", "is not usable",
+				"switchboard.datasources.main.primary=r2dbc:h2:mem:///x",
+				"switchboard.datasources.main.replicas[0]=r2dbc:nosuchdriver://host/db",
+				"switchboard.tenants.acme.datasource=main");
+	}
+
+	@Test
+	void tenantOfAnUnknownDataSourceNamesTheKey() {
+		assertFailsNaming("switchboard.tenants.acme.datasource", "names datasource 'nowhere'",
+				"switchboard.datasources.main.primary=r2dbc:h2:mem:///x", "switchboard.tenants.acme.datasource=nowhere");
+	}
+
+	@Test
+	void invalidTenantIdNamesTheKey() {
+		assertFailsNaming("switchboard.tenants.[acme corp]", "is not a valid tenant id",
+				"switchboard.datasources.main.primary=r2dbc:h2:mem:///x", "switchboard.tenants.[acme corp].datasource=main");
+	}
+
+	@Test
+	void badPoolSizeNamesTheKey() {
+		assertFailsNaming("switchboard.datasources.main.pool.max-size", "must be >= 1, was 0",
+				"switchboard.datasources.main.primary=r2dbc:h2:mem:///x", "switchboard.datasources.main.pool.max-size=0",
+				"switchboard.tenants.acme.datasource=main");
+	}
+
+	@Test
+	void unknownDefaultTenantNamesTheKey() {
+		assertFailsNaming("switchboard.default-tenant", "names tenant 'hooli'",
+				"switchboard.datasources.main.primary=r2dbc:h2:mem:///x", "switchboard.tenants.acme.datasource=main",
+				"switchboard.default-tenant=hooli");
+	}
+
+	@Test
+	void noTenantsNamesTheKey() {
+		assertFailsNaming("switchboard.tenants", "must name at least one tenant",
+				"switchboard.datasources.main.primary=r2dbc:h2:mem:///x");
+	}
+
+	void assertFailsNaming(String key, String problem, String... properties) {
+		this.runner.withPropertyValues(properties).run(context -> {
+			assertThat(context).hasFailed();
+			Throwable failure = context.getStartupFailure();
+			while (failure != null && !(failure instanceof SwitchboardConfigurationException)) {
+				failure = failure.getCause();
+			}
+			assertThat(failure).as("a SwitchboardConfigurationException in %s", context.getStartupFailure())
+					.isInstanceOf(SwitchboardConfigurationException.class)
+					.hasMessageStartingWith(key.replace("[acme corp]", "acme corp"))
+					.hasMessageContaining(problem);
+		});
+	}
+}

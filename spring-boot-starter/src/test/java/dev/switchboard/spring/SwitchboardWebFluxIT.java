@@ -1,0 +1,137 @@
+package dev.switchboard.spring;
+
+import java.util.UUID;
+
+import dev.switchboard.r2dbc.test.DevDatabases;
+import dev.switchboard.r2dbc.test.Sql;
+import dev.switchboard.r2dbc.test.Topology;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.webtestclient.autoconfigure.AutoConfigureWebTestClient;
+import org.springframework.http.MediaType;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.test.web.reactive.server.WebTestClient;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A WebFlux application on the real topology, configured from properties only: the tenant header
+ * decides the server, errors are RFC 9457 problems, and metrics and health are there.
+ */
+@ExtendWith(DevDatabases.class)
+@SpringBootTest(classes = TestApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+		properties = { "management.endpoints.web.exposure.include=health,metrics",
+				"management.endpoint.health.show-components=always", "management.endpoint.health.show-details=always" })
+@AutoConfigureWebTestClient
+class SwitchboardWebFluxIT {
+
+	static Topology topology = DevDatabases.topology();
+
+	@Autowired
+	WebTestClient client;
+
+	@Autowired
+	MeterRegistry meters;
+
+	@DynamicPropertySource
+	static void switchboard(DynamicPropertyRegistry properties) {
+		Topology.Engine pg = topology.postgres();
+		Topology.Engine maria = topology.mariadb();
+		properties.add("switchboard.datasources.pg-main.primary", () -> pg.url(pg.primary()));
+		properties.add("switchboard.datasources.pg-main.replicas[0]", () -> pg.url(pg.replica()));
+		properties.add("switchboard.datasources.maria-main.primary", () -> maria.url(maria.primary()));
+		properties.add("switchboard.datasources.maria-main.replicas[0]", () -> maria.url(maria.replica()));
+		properties.add("switchboard.datasources.maria-main.dialect", () -> "MARIADB");
+		properties.add("switchboard.datasources.pg-lagging.primary", () -> pg.url(pg.primary()));
+		properties.add("switchboard.datasources.pg-lagging.replicas[0]", () -> pg.url(pg.laggingReplica()));
+		properties.add("switchboard.tenants.acme.datasource", () -> "pg-main");
+		properties.add("switchboard.tenants.globex.datasource", () -> "maria-main");
+		properties.add("switchboard.tenants.lagging.datasource", () -> "pg-lagging");
+	}
+
+	@BeforeAll
+	static void createTables() {
+		for (Topology.Engine engine : new Topology.Engine[] { topology.postgres(), topology.mariadb() }) {
+			Sql.execute(engine.connectionFactory(engine.primary()),
+					"CREATE TABLE IF NOT EXISTS notes (id VARCHAR(64) PRIMARY KEY, tenant VARCHAR(64) NOT NULL, body VARCHAR(200))");
+			engine.awaitTable("notes");
+		}
+	}
+
+	@Test
+	void theTenantHeaderPicksTheServer() {
+		this.client.get().uri("/server").header("X-Tenant-Id", "acme").exchange()
+				.expectStatus().isOk().expectBody(String.class).isEqualTo(String.valueOf(topology.postgres().replica().port()));
+		this.client.get().uri("/server").header("X-Tenant-Id", "globex").exchange()
+				.expectStatus().isOk().expectBody(String.class).isEqualTo(String.valueOf(topology.mariadb().replica().port()));
+	}
+
+	@Test
+	void missingOrInvalidTenantIsABadRequestProblem() {
+		this.client.get().uri("/server").exchange()
+				.expectStatus().isBadRequest()
+				.expectHeader().contentType(MediaType.APPLICATION_PROBLEM_JSON)
+				.expectBody().jsonPath("$.status").isEqualTo(400).jsonPath("$.title").isEqualTo("Missing tenant");
+		this.client.get().uri("/server").header("X-Tenant-Id", "acme;drop").exchange()
+				.expectStatus().isBadRequest()
+				.expectHeader().contentType(MediaType.APPLICATION_PROBLEM_JSON)
+				.expectBody().jsonPath("$.title").isEqualTo("Invalid tenant")
+				.jsonPath("$.detail").value(detail -> assertThat((String) detail).contains("'acme;drop'"));
+	}
+
+	@Test
+	void unknownTenantIsANotFoundProblem() {
+		this.client.get().uri("/server").header("X-Tenant-Id", "hooli").exchange()
+				.expectStatus().isNotFound()
+				.expectHeader().contentType(MediaType.APPLICATION_PROBLEM_JSON)
+				.expectBody().jsonPath("$.status").isEqualTo(404).jsonPath("$.tenant").isEqualTo("hooli");
+	}
+
+	@Test
+	void aWriteThenAReadInOneRequestSeesTheWriteDespiteTheLaggingReplica() {
+		for (int i = 0; i < 10; i++) {
+			this.client.post().uri("/notes/{id}", "web-" + UUID.randomUUID()).header("X-Tenant-Id", "lagging").exchange()
+					.expectStatus().isOk().expectBody(String.class).isEqualTo("written");
+		}
+	}
+
+	@Test
+	void springTransactionsCarryJooqStatementsAndRollBack() {
+		String committed = "spring-" + UUID.randomUUID();
+		String rolledBack = "spring-" + UUID.randomUUID();
+
+		this.client.post().uri("/spring-tx/{id}", committed).header("X-Tenant-Id", "acme").exchange()
+				.expectStatus().isOk();
+		this.client.post().uri("/spring-tx/{id}?fail", rolledBack).header("X-Tenant-Id", "acme").exchange()
+				.expectStatus().isEqualTo(409);
+
+		assertThat(Sql.query(topology.postgres().connectionFactory(topology.postgres().primary()),
+				"SELECT id FROM notes WHERE id IN ($1, $2)", committed, rolledBack))
+				.extracting(row -> row.get("id")).containsExactly(committed);
+	}
+
+	@Test
+	void routingDecisionsAndPoolsAreMetered() {
+		this.client.get().uri("/server").header("X-Tenant-Id", "acme").exchange().expectStatus().isOk();
+
+		assertThat(this.meters.get("switchboard.routing.decisions").tag("tenant", "acme").tag("role", "replica")
+				.tag("reason", "replica").counter().count()).isPositive();
+		assertThat(this.meters.get("switchboard.pool.max").tag("pool", "pg-main/primary").gauge().value()).isEqualTo(10.0);
+		this.client.get().uri("/server").header("X-Tenant-Id", "hooli").exchange().expectStatus().isNotFound();
+	}
+
+	@Test
+	void healthReportsEveryServer() {
+		this.client.get().uri("/actuator/health").exchange()
+				.expectStatus().isOk()
+				.expectBody()
+				.jsonPath("$.components.switchboard.status").isEqualTo("UP")
+				.jsonPath("$.components.switchboard.components['pg-main-primary'].status").isEqualTo("UP")
+				.jsonPath("$.components.switchboard.components['maria-main-replica-0'].details.role").isEqualTo("replica");
+	}
+}

@@ -1,0 +1,55 @@
+package dev.switchboard.spring;
+
+import dev.switchboard.jooq.TenantDatabase;
+import org.jooq.DSLContext;
+import org.jooq.Record1;
+import org.jooq.SQLDialect;
+import org.jooq.impl.DSL;
+import org.springframework.boot.autoconfigure.SpringBootApplication;
+import org.springframework.context.annotation.Bean;
+import org.springframework.transaction.reactive.TransactionalOperator;
+import org.springframework.web.reactive.function.server.RouterFunction;
+import org.springframework.web.reactive.function.server.ServerResponse;
+import reactor.core.publisher.Mono;
+
+import static org.springframework.web.reactive.function.server.RouterFunctions.route;
+
+/**
+ * A WebFlux application as a user would write it, for the end-to-end tests.
+ */
+@SpringBootApplication
+class TestApplication {
+
+	static String whoAmI(DSLContext dsl) {
+		return dsl.dialect() == SQLDialect.POSTGRES ? "inet_server_port()" : "@@port";
+	}
+
+	@Bean
+	RouterFunction<ServerResponse> routes(TenantDatabase db, TransactionalOperator transactions) {
+		return route()
+				.GET("/server", request -> db.query(dsl -> dsl.select(DSL.field(whoAmI(dsl), Integer.class)))
+						.next().map(Record1::value1)
+						.flatMap(port -> ServerResponse.ok().bodyValue(String.valueOf(port))))
+				.POST("/notes/{id}", request -> {
+					String id = request.pathVariable("id");
+					Mono<String> written = db.execute(dsl -> dsl.insertInto(DSL.table("notes"), DSL.field("id"), DSL.field("tenant"), DSL.field("body"))
+									.values(id, "web", "written"))
+							.then(db.query(dsl -> dsl.select(DSL.field("body", String.class)).from("notes").where(DSL.field("id").eq(id)))
+									.next().map(Record1::value1))
+							.defaultIfEmpty("not found");
+					return written.flatMap(body -> ServerResponse.ok().bodyValue(body));
+				})
+				.POST("/spring-tx/{id}", request -> {
+					String id = request.pathVariable("id");
+					boolean fail = request.queryParam("fail").isPresent();
+					Mono<Integer> work = db.write(dsl -> dsl.insertInto(DSL.table("notes"), DSL.field("id"), DSL.field("tenant"), DSL.field("body"))
+									.values(id, "web", "spring"))
+							.next()
+							.flatMap(n -> fail ? Mono.error(new IllegalStateException("rolled back")) : Mono.just(n));
+					return transactions.transactional(work)
+							.flatMap(n -> ServerResponse.ok().bodyValue("committed"))
+							.onErrorResume(IllegalStateException.class, ex -> ServerResponse.status(409).bodyValue("rolled back"));
+				})
+				.build();
+	}
+}
