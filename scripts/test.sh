@@ -2,7 +2,8 @@
 # Runs every test of Switchboard: unit tests (Surefire) and the integration
 # tests (Failsafe) against the replicated PostgreSQL + MariaDB topology, which
 # it brings up first with scripts/dev-db.sh (set SWITCHBOARD_SKIP_DEVDB=1 to use
-# servers of your own through SWITCHBOARD_{PG,MARIADB}_{PRIMARY,REPLICA,LAGGING}).
+# servers of your own through SWITCHBOARD_{PG,MARIADB}_{PRIMARY,REPLICA,LAGGING}), then checks that
+# the sample service answers HTTP.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/java-home.sh
@@ -10,4 +11,6 @@ echo "Using Java from $JAVA_HOME" >&2
 if [ "${SWITCHBOARD_SKIP_DEVDB:-0}" != 1 ]; then
 	scripts/dev-db.sh up
 fi
-exec mvn -B -ntp verify "$@"
+mvn -B -ntp verify "$@"
+# The README's sample command, run as written, must answer HTTP; verify just built its jar.
+scripts/sample-smoke.sh
