@@ -116,6 +116,25 @@ class SwitchboardWebFluxIT {
 	}
 
 	@Test
+	void aTransactionalServiceMethodRunsOnThePrimary() {
+		this.client.get().uri("/transactional-server").header("X-Tenant-Id", "acme").exchange()
+				.expectStatus().isOk().expectBody(String.class).isEqualTo(String.valueOf(topology.postgres().primary().port()));
+	}
+
+	@Test
+	void anotherTenantInsideASpringTransactionIsARoutingConflictAndNothingIsCommitted() {
+		String id = "conflict-" + UUID.randomUUID();
+
+		this.client.post().uri("/spring-tx-conflict/{id}", id).header("X-Tenant-Id", "acme").exchange()
+				.expectStatus().isEqualTo(409).expectBody(String.class).isEqualTo("ROUTING_CONFLICT");
+
+		assertThat(Sql.query(topology.postgres().connectionFactory(topology.postgres().primary()),
+				"SELECT id FROM notes WHERE id LIKE $1", id + "%")).isEmpty();
+		assertThat(Sql.query(topology.mariadb().connectionFactory(topology.mariadb().primary()),
+				"SELECT id FROM notes WHERE id LIKE ?", id + "%")).isEmpty();
+	}
+
+	@Test
 	void routingDecisionsAndPoolsAreMetered() {
 		this.client.get().uri("/server").header("X-Tenant-Id", "acme").exchange().expectStatus().isOk();
 

@@ -7,6 +7,9 @@ import org.jooq.SQLDialect;
 import org.jooq.impl.DSL;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.context.annotation.Bean;
+import org.springframework.stereotype.Service;
+import org.springframework.transaction.annotation.EnableTransactionManagement;
+import org.springframework.transaction.annotation.Transactional;
 import org.springframework.transaction.reactive.TransactionalOperator;
 import org.springframework.web.reactive.function.server.RouterFunction;
 import org.springframework.web.reactive.function.server.ServerResponse;
@@ -18,15 +21,46 @@ import static org.springframework.web.reactive.function.server.RouterFunctions.r
  * A WebFlux application as a user would write it, for the end-to-end tests.
  */
 @SpringBootApplication
+@EnableTransactionManagement
 class TestApplication {
+
+	/** A service as users write them: {@code @Transactional} on a reactive method. */
+	@Service
+	static class PortService {
+
+		private final TenantDatabase db;
+
+		PortService(TenantDatabase db) {
+			this.db = db;
+		}
+
+		@Transactional
+		public Mono<Integer> portInTransaction() {
+			return this.db.read(dsl -> dsl.select(DSL.field(whoAmI(dsl), Integer.class))).next().map(Record1::value1);
+		}
+	}
 
 	static String whoAmI(DSLContext dsl) {
 		return dsl.dialect() == SQLDialect.POSTGRES ? "inet_server_port()" : "@@port";
 	}
 
 	@Bean
-	RouterFunction<ServerResponse> routes(TenantDatabase db, TransactionalOperator transactions) {
+	RouterFunction<ServerResponse> routes(TenantDatabase db, TransactionalOperator transactions, PortService ports) {
 		return route()
+				.GET("/transactional-server", request -> ports.portInTransaction()
+						.flatMap(port -> ServerResponse.ok().bodyValue(String.valueOf(port))))
+				.POST("/spring-tx-conflict/{id}", request -> {
+					String id = request.pathVariable("id");
+					Mono<Integer> work = db.write(dsl -> dsl.insertInto(DSL.table("notes"), DSL.field("id"), DSL.field("tenant"), DSL.field("body"))
+									.values(id, "web", "mine"))
+							.then(db.write(dsl -> dsl.insertInto(DSL.table("notes"), DSL.field("id"), DSL.field("tenant"), DSL.field("body"))
+									.values(id + "-x", "web", "theirs")).next()
+									.contextWrite(dev.switchboard.api.RoutingContext.forTenant("globex")));
+					return transactions.transactional(work)
+							.flatMap(n -> ServerResponse.ok().bodyValue("committed"))
+							.onErrorResume(dev.switchboard.api.DataError.class,
+									ex -> ServerResponse.status(409).bodyValue(ex.kind().name()));
+				})
 				.GET("/server", request -> db.query(dsl -> dsl.select(DSL.field(whoAmI(dsl), Integer.class)))
 						.next().map(Record1::value1)
 						.flatMap(port -> ServerResponse.ok().bodyValue(String.valueOf(port))))
