@@ -29,9 +29,8 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Two entry points:
  * <ol>
- * <li>{@link #dsl()}: one plain {@code DSLContext} that routes by tenant, for deployments whose
- * tenants share one dialect. Statements go to the primary unless the pipeline declares
- * {@code RoutingContext.intent(AccessIntent.READ)}.</li>
+ * <li>{@link #dsl()}: one plain {@code DSLContext} that routes by tenant and by the intent of each
+ * query, for deployments whose tenants share one dialect.</li>
  * <li>{@link #database()}: the {@link TenantDatabase} facade, for any deployment, mixed dialects
  * included. It gives the current tenant's {@code DSLContext} inside a pipeline, infers the intent
  * of a query, and runs routed transactions.</li>
@@ -51,11 +50,11 @@ public final class RoutedDsl {
 	private final TenantDatabase database;
 
 	/**
-	 * The contexts of one datasource: a read one, a write one, and the configuration that
-	 * transactions derive theirs from.
+	 * The contexts of one datasource: one that infers each query's intent, one for reads, one for
+	 * writes, and the configuration that transactions derive theirs from.
 	 */
-	record Contexts(DataSource dataSource, SQLDialect dialect, DSLContext read, DSLContext write,
-			Configuration configuration) {
+	record Contexts(DataSource dataSource, SQLDialect dialect, DSLContext inferring, DSLContext read,
+			DSLContext write, Configuration configuration) {
 
 		DSLContext forIntent(AccessIntent intent) {
 			return intent == AccessIntent.READ ? this.read : this.write;
@@ -69,19 +68,25 @@ public final class RoutedDsl {
 	private RoutedDsl(RoutingConnectionFactory routing, Map<DataSource, SQLDialect> dialects, Settings settings,
 			UnaryOperator<ConnectionFactory> decorator) {
 		this.routing = routing;
-		ConnectionFactory reads = decorator.apply(routing.forIntent(AccessIntent.READ));
-		ConnectionFactory writes = decorator.apply(routing.forIntent(AccessIntent.WRITE));
+		ConnectionFactory inferring = decorator.apply(new DeferredConnectionFactory(routing, null));
+		ConnectionFactory reads = decorator.apply(new DeferredConnectionFactory(routing, AccessIntent.READ));
+		ConnectionFactory writes = decorator.apply(new DeferredConnectionFactory(routing, AccessIntent.WRITE));
 		Map<DataSource, Contexts> built = new HashMap<>();
 		dialects.forEach((dataSource, dialect) -> built.put(dataSource, new Contexts(dataSource, dialect,
+				DSL.using(inferringConfiguration(inferring, dialect, settings)),
 				DSL.using(configuration(reads, dialect, settings)),
 				DSL.using(configuration(writes, dialect, settings)),
 				configuration(routing.forIntent(AccessIntent.WRITE), dialect, settings))));
 		this.contexts = Map.copyOf(built);
 		this.dialects = Set.copyOf(EnumSet.copyOf(dialects.values()));
 		this.dsl = this.dialects.size() == 1
-				? DSL.using(configuration(decorator.apply(routing), this.dialects.iterator().next(), settings))
+				? DSL.using(inferringConfiguration(inferring, this.dialects.iterator().next(), settings))
 				: null;
 		this.database = new TenantDatabase(routing.registry(), this.contexts);
+	}
+
+	private static Configuration inferringConfiguration(ConnectionFactory factory, SQLDialect dialect, Settings settings) {
+		return configuration(factory, dialect, settings).set(() -> IntentInference.INSTANCE);
 	}
 
 	private static Configuration configuration(ConnectionFactory factory, SQLDialect dialect, Settings settings) {
@@ -103,12 +108,21 @@ public final class RoutedDsl {
 
 	/**
 	 * Return the plain routed {@code DSLContext}: every query it runs is routed by the tenant in
-	 * the Reactor Context of its subscriber.
+	 * the Reactor Context of its subscriber, and by the query's intent: a select that neither locks
+	 * rows ({@code FOR UPDATE}, {@code FOR SHARE}) nor modifies data in a {@code WITH} may go to a
+	 * replica; anything else, plain SQL included, goes to the primary, unless the pipeline declares
+	 * otherwise with {@code RoutingContext.intent(...)}.
 	 * <pre class="code">
-	 * Flux.from(dsl.selectFrom(ORDERS).where(ORDERS.ID.eq(id)))
-	 *     .contextWrite(RoutingContext.intent(AccessIntent.READ))   // optional: allow a replica
+	 * Flux.from(dsl.selectFrom(ORDERS).where(ORDERS.ID.eq(id)))      // a replica
 	 *     .contextWrite(RoutingContext.forTenant("acme"));
 	 * </pre>
+	 * <p>jOOQ asks for a connection before it renders the query, so this context hands jOOQ a
+	 * connection that routes when jOOQ creates the statement; its transactions
+	 * ({@code transactionPublisher}) begin on, and stay on, one primary connection.
+	 * <p>jOOQ may still run a query whose subscription was cancelled before the query took its
+	 * connection, and then never releases that connection. {@link TenantDatabase} guards against
+	 * that; with this context, a connection is only refused when jOOQ cancels its connection
+	 * subscription.
 	 * @return the routed context
 	 * @throws IllegalStateException if the datasources use more than one dialect; use
 	 * {@link #database()} then

@@ -73,8 +73,9 @@ public final class TenantDatabase {
 	}
 
 	/**
-	 * Run a query and stream its records, routed by the query's own intent (see
-	 * {@link QueryIntent}): a plain select may go to a replica, a locking select to the primary.
+	 * Run a query and stream its records, routed by the query's own intent: a select that neither
+	 * locks rows nor modifies data in a {@code WITH} may go to a replica; anything else, plain SQL
+	 * included, goes to the primary.
 	 * @param query builds the query from the tenant's context
 	 * @param <R> the record type
 	 * @return the records
@@ -85,19 +86,13 @@ public final class TenantDatabase {
 			if (scope.failure != null) {
 				return Flux.error(scope.failure);
 			}
-			if (scope.transaction != null) {
-				return Flux.from(query.apply(scope.transaction));
-			}
-			ResultQuery<R> built = query.apply(scope.contexts.read());
-			AccessIntent intent = QueryIntent.of(built, scope.contexts.read());
-			Flux<R> records = Flux.from(built);
-			return intent == AccessIntent.READ ? records : records.contextWrite(RoutingContext.intent(intent));
+			return guarded(Flux.from(query.apply(scope.transaction != null ? scope.transaction : scope.contexts.inferring())));
 		});
 	}
 
 	/**
-	 * Execute a statement and return its update count, routed by its intent (see
-	 * {@link QueryIntent}).
+	 * Execute a statement and return its update count, routed by its intent, as
+	 * {@link #query} routes.
 	 * @param statement builds the statement from the tenant's context
 	 * @return the number of rows changed
 	 */
@@ -107,13 +102,8 @@ public final class TenantDatabase {
 			if (scope.failure != null) {
 				return Mono.error(scope.failure);
 			}
-			if (scope.transaction != null) {
-				return Mono.from(statement.apply(scope.transaction));
-			}
-			RowCountQuery built = statement.apply(scope.contexts.write());
-			AccessIntent intent = QueryIntent.of(built, scope.contexts.write());
-			Mono<Integer> count = Mono.from(built);
-			return intent == AccessIntent.WRITE ? count : count.contextWrite(RoutingContext.intent(intent));
+			return guarded(Flux.from(statement.apply(scope.transaction != null ? scope.transaction : scope.contexts.inferring())))
+					.next();
 		});
 	}
 
@@ -183,7 +173,16 @@ public final class TenantDatabase {
 			return Flux.error(scope.failure);
 		}
 		DSLContext dsl = scope.transaction != null ? scope.transaction : scope.contexts.forIntent(intent);
-		return Flux.from(work.apply(dsl));
+		return guarded(Flux.from(work.apply(dsl)));
+	}
+
+	/**
+	 * Let the deferred connections of this call know when it is cancelled, before jOOQ does: jOOQ
+	 * may still run a query cancelled before it took its connection, and would never release it.
+	 */
+	private static <T> Flux<T> guarded(Flux<T> work) {
+		CancellationToken token = new CancellationToken();
+		return work.doOnCancel(token::cancel).contextWrite(context -> context.put(CancellationToken.class, token));
 	}
 
 	private Scope resolve(ContextView context) {

@@ -77,6 +77,14 @@ final class JooqTopology implements AutoCloseable {
 				+ Fixtures.acquired(this.mariaLagging);
 	}
 
+	/**
+	 * Wait until every pool has all its connections back. A pipeline that took only part of a
+	 * result (next(), take(n)) completes before jOOQ has closed its connection.
+	 */
+	void awaitNoneAcquired() {
+		dev.switchboard.r2dbc.test.Await.until(java.time.Duration.ofSeconds(5), () -> acquired() == 0);
+	}
+
 	@Override
 	public void close() {
 		this.routing.close();

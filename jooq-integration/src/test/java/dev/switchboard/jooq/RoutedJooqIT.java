@@ -73,7 +73,7 @@ class RoutedJooqIT {
 
 		assertThat(notes.remove(id).contextWrite(RoutingContext.forTenant(tenant)).block()).isEqualTo(1);
 		assertThat(setup.onPrimary(setup.topology.engine(kind), id)).isFalse();
-		assertThat(setup.acquired()).isZero();
+		setup.awaitNoneAcquired();
 	}
 
 	@ParameterizedTest
@@ -102,7 +102,7 @@ class RoutedJooqIT {
 
 		assertThat(bodies).containsExactly("update", "batch", "transaction");
 		assertThat(setup.onPrimary(other(kind), prefix + 1)).isFalse();
-		assertThat(setup.acquired()).isZero();
+		setup.awaitNoneAcquired();
 	}
 
 	@ParameterizedTest
@@ -144,8 +144,9 @@ class RoutedJooqIT {
 		if (locking != null) {
 			assertThat(locking).isEqualTo(engine.primary().port());
 		}
-		assertThat(QueryIntent.of(DSL.using(SQLDialect.POSTGRES).selectFrom(NOTES).forShare(), DSL.using(SQLDialect.POSTGRES)))
-				.isEqualTo(AccessIntent.WRITE);
+		assertThat(IntentInference.locks("select id from notes for share")).isTrue();
+		assertThat(IntentInference.locks("select id from notes FOR NO KEY UPDATE skip locked")).isTrue();
+		assertThat(IntentInference.locks("select \"for_update\" from notes")).isFalse();
 	}
 
 	@Test
@@ -155,19 +156,72 @@ class RoutedJooqIT {
 				.hasMessageContaining("use RoutedDsl.database()");
 	}
 
-	@Test
-	void plainRoutedDslContextDeclaredReadGoesToAReplica() {
-		RoutedDsl postgresOnly = RoutedDsl.builder(new dev.switchboard.r2dbc.RoutingConnectionFactory(
-				dev.switchboard.r2dbc.TenantRegistry.builder().dataSource(setup.pg).tenant(JooqTopology.PG, "pg-main").build()))
+	static RoutedDsl postgresOnly(JooqTopology topology) {
+		return RoutedDsl.builder(new dev.switchboard.r2dbc.RoutingConnectionFactory(
+				dev.switchboard.r2dbc.TenantRegistry.builder().dataSource(topology.pg).tenant(JooqTopology.PG, "pg-main").build()))
 				.build();
-		DSLContext dsl = postgresOnly.dsl();
-		Mono<Integer> port = Mono.from(dsl.select(DSL.field("inet_server_port()", Integer.class))).map(Record1::value1);
+	}
 
-		assertThat(port.contextWrite(RoutingContext.forTenant(JooqTopology.PG)).block())
-				.isEqualTo(setup.topology.postgres().primary().port());
-		assertThat(port.contextWrite(RoutingContext.intent(AccessIntent.READ))
-				.contextWrite(RoutingContext.forTenant(JooqTopology.PG)).block())
-				.isEqualTo(setup.topology.postgres().replica().port());
+	static Integer port(org.jooq.ResultQuery<Record1<Integer>> query, java.util.function.Function<reactor.util.context.Context, reactor.util.context.Context> declared) {
+		return Mono.from(query).map(Record1::value1).contextWrite(declared)
+				.contextWrite(RoutingContext.forTenant(JooqTopology.PG)).block();
+	}
+
+	@Test
+	void thePlainRoutedDslContextRoutesEachQueryByItsIntent() {
+		DSLContext dsl = postgresOnly(setup).dsl();
+		int primary = setup.topology.postgres().primary().port();
+		int replica = setup.topology.postgres().replica().port();
+		java.util.function.Function<reactor.util.context.Context, reactor.util.context.Context> none = c -> c;
+
 		assertThat(dsl.dialect()).isEqualTo(SQLDialect.POSTGRES);
+		assertThat(port(dsl.select(DSL.field("inet_server_port()", Integer.class)), none)).as("select").isEqualTo(replica);
+		assertThat(port(dsl.select(DSL.field("inet_server_port()", Integer.class)).from(NOTES).limit(1).forUpdate(), none))
+				.as("select for update").isIn(primary, null);
+		assertThat(port(dsl.resultQuery("SELECT inet_server_port()").coerce(DSL.field("p", Integer.class)), none))
+				.as("plain SQL").isEqualTo(primary);
+		assertThat(port(dsl.resultQuery("SELECT inet_server_port()").coerce(DSL.field("p", Integer.class)),
+				RoutingContext.intent(AccessIntent.READ))).as("plain SQL declared a read").isEqualTo(replica);
+		assertThat(port(dsl.select(DSL.field("inet_server_port()", Integer.class)), RoutingContext.intent(AccessIntent.WRITE)))
+				.as("select declared a write").isEqualTo(primary);
+		setup.awaitNoneAcquired();
+	}
+
+	@Test
+	void thePlainRoutedDslContextPinsReadsAfterAWrite() {
+		DSLContext dsl = postgresOnly(setup).dsl();
+		String id = "plain-" + UUID.randomUUID();
+
+		Integer port = Mono.from(dsl.insertInto(NOTES, ID, TENANT, BODY).values(id, JooqTopology.PG, "pinned"))
+				.then(Mono.from(dsl.select(DSL.field("inet_server_port()", Integer.class)).where(DSL.exists(
+						dsl.selectOne().from(NOTES).where(ID.eq(id))))).map(Record1::value1))
+				.contextWrite(RoutingContext.forTenant(JooqTopology.PG))
+				.block();
+
+		assertThat(port).isEqualTo(setup.topology.postgres().primary().port());
+		setup.awaitNoneAcquired();
+	}
+
+	@Test
+	void cancellingQueriesAtRandomPointsLeavesNoConnectionAcquired() {
+		DSLContext plain = postgresOnly(setup).dsl();
+		TenantDatabase db = setup.dsl.database();
+		// A jOOQ query object is not thread-safe: each subscription builds its own, as application code does.
+		java.util.function.Function<DSLContext, org.jooq.ResultQuery<Record1<Integer>>> rows = dsl -> dsl
+				.select(DSL.field("g", Integer.class)).from(DSL.table("generate_series(1, 500) AS t(g)"));
+
+		Flux.range(0, 4_000)
+				.flatMap(i -> (switch (i % 3) {
+					// Cancelled after rows flowed, through the plain context.
+					case 0 -> Flux.from(rows.apply(plain)).take(1).then();
+					// Cancelled at any moment, also before jOOQ took its connection, through the facade.
+					case 1 -> db.query(rows).then().timeout(java.time.Duration.ofNanos(
+							java.util.concurrent.ThreadLocalRandom.current().nextLong(2_000_000)))
+							.onErrorResume(java.util.concurrent.TimeoutException.class, ex -> Mono.empty());
+					default -> db.query(rows).take(1).then();
+				}).contextWrite(RoutingContext.forTenant(JooqTopology.PG)), 16)
+				.blockLast(java.time.Duration.ofMinutes(2));
+
+		setup.awaitNoneAcquired();
 	}
 }

@@ -86,7 +86,7 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 		this.listener = listener;
 		this.defaultTenant = registry.defaultTenant();
 		this.metadata = metadata(registry);
-		this.create = Mono.deferContextual(context -> route(context, null));
+		this.create = Mono.deferContextual(context -> route(context, null, false));
 		this.reads = new IntentConnectionFactory(AccessIntent.READ);
 		this.writes = new IntentConnectionFactory(AccessIntent.WRITE);
 	}
@@ -112,7 +112,31 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 		return intent == AccessIntent.READ ? this.reads : this.writes;
 	}
 
-	private Mono<Connection> route(ContextView context, @Nullable AccessIntent defaultIntent) {
+	/**
+	 * Return a connection for a statement whose intent the caller inferred, routed with the context
+	 * of the subscriber the caller serves. For adapters that learn a statement's intent only after
+	 * they handed out a connection, such as the jOOQ integration. A declared intent in the context
+	 * still wins over the inferred one.
+	 * @param context the subscriber's context
+	 * @param inferred the statement's intent, or {@code null} if unknown (the primary)
+	 * @return a {@code Mono} of a {@link RoutedConnection}, or a {@link DataError}
+	 */
+	public Mono<Connection> create(ContextView context, @Nullable AccessIntent inferred) {
+		return Mono.defer(() -> route(context, inferred, false));
+	}
+
+	/**
+	 * Return a connection to the primary for a transaction about to begin, with the context of the
+	 * subscriber the caller serves: a declared read intent cannot send a transaction to a replica.
+	 * The pin is tripped, and the tenant and transaction checks of {@link #create()} apply.
+	 * @param context the subscriber's context
+	 * @return a {@code Mono} of a {@link RoutedConnection} to the primary, or a {@link DataError}
+	 */
+	public Mono<Connection> createForTransaction(ContextView context) {
+		return Mono.defer(() -> route(context, AccessIntent.WRITE, true));
+	}
+
+	private Mono<Connection> route(ContextView context, @Nullable AccessIntent defaultIntent, boolean transaction) {
 		RoutingContext routing = RoutingContext.find(context);
 		TenantId tenant = routing != null ? routing.tenant() : this.defaultTenant;
 		if (tenant == null) {
@@ -122,12 +146,15 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 		if (dataSource == null) {
 			return fail(context, DataError.unknownTenant(tenant));
 		}
-		TransactionBinding transaction = TransactionBinding.find(context);
+		TransactionBinding binding = TransactionBinding.find(context);
 		DataSource.Target target;
 		RoutingListener.Reason reason;
-		if (transaction != null) {
-			if (!transaction.tenant().equals(tenant)) {
-				return fail(context, DataError.routingConflict(transaction.tenant(), transaction.dataSource().name(), tenant));
+		if (binding != null || transaction) {
+			if (binding != null && !binding.tenant().equals(tenant)) {
+				return fail(context, DataError.routingConflict(binding.tenant(), binding.dataSource().name(), tenant));
+			}
+			if (routing != null) {
+				routing.pin().trip();
 			}
 			target = dataSource.primary();
 			reason = RoutingListener.Reason.PRIMARY_TRANSACTION;
@@ -253,7 +280,7 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 
 		IntentConnectionFactory(AccessIntent intent) {
 			this.intent = intent;
-			this.create = Mono.deferContextual(context -> route(context, intent));
+			this.create = Mono.deferContextual(context -> route(context, intent, false));
 		}
 
 		@Override
