@@ -9,6 +9,7 @@ import dev.switchboard.api.DataError;
 import dev.switchboard.api.DataErrorClassifier;
 import dev.switchboard.api.DataSource;
 import dev.switchboard.api.DataSourceRegistry;
+import dev.switchboard.api.Role;
 import dev.switchboard.api.RoutingContext;
 import dev.switchboard.api.TenantId;
 import io.r2dbc.spi.Connection;
@@ -185,7 +186,7 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 		if (effective == AccessIntent.WRITE) {
 			return RoutingListener.Reason.PRIMARY_PINNED;
 		}
-		return target.role() == dev.switchboard.api.Role.REPLICA
+		return target.role() == Role.REPLICA
 				? RoutingListener.Reason.REPLICA
 				: RoutingListener.Reason.PRIMARY_NO_REPLICA;
 	}
