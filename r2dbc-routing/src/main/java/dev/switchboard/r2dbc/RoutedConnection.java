@@ -2,6 +2,7 @@ package dev.switchboard.r2dbc;
 
 import java.time.Duration;
 
+import dev.switchboard.api.DataError;
 import dev.switchboard.api.DataErrorClassifier;
 import dev.switchboard.api.DataSource;
 import dev.switchboard.api.Role;
@@ -17,6 +18,7 @@ import io.r2dbc.spi.Wrapped;
 import org.reactivestreams.Publisher;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.util.context.ContextView;
 
 /**
  * A connection handed out by {@link RoutingConnectionFactory}: the pooled connection of one
@@ -35,12 +37,19 @@ public final class RoutedConnection implements Connection, Wrapped<Connection> {
 
 	private final TenantId tenant;
 
+	private final RoutingListener listener;
+
+	private final ContextView context;
+
 	private volatile boolean closed;
 
-	RoutedConnection(Connection delegate, DataSource.Target target, TenantId tenant) {
+	RoutedConnection(Connection delegate, DataSource.Target target, TenantId tenant, RoutingListener listener,
+			ContextView context) {
 		this.delegate = delegate;
 		this.target = target;
 		this.tenant = tenant;
+		this.listener = listener;
+		this.context = context;
 	}
 
 	/**
@@ -68,9 +77,13 @@ public final class RoutedConnection implements Connection, Wrapped<Connection> {
 	}
 
 	Throwable classify(Throwable failure) {
-		return DataErrorClassifier.isDataAccessFailure(failure)
-				? DataErrorClassifier.classify(failure, this.tenant, this.target.dataSource().name(), this.target.role())
-				: failure;
+		if (!DataErrorClassifier.isDataAccessFailure(failure)) {
+			return failure;
+		}
+		DataError error = DataErrorClassifier.classify(failure, this.tenant, this.target.dataSource().name(),
+				this.target.role());
+		this.listener.failed(this.context, error);
+		return error;
 	}
 
 	<T> Mono<T> guard(Publisher<T> publisher) {

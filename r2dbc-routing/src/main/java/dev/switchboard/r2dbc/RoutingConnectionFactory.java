@@ -18,6 +18,7 @@ import io.r2dbc.spi.ConnectionFactoryMetadata;
 import org.jspecify.annotations.Nullable;
 import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
+import reactor.util.context.Context;
 import reactor.util.context.ContextView;
 
 /**
@@ -172,10 +173,7 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 			reason = reason(declared, effective, target);
 		}
 		this.listener.routed(context, tenant, target, reason);
-		Mono<Connection> connection = connect(target, tenant);
-		return this.listener == RoutingListener.NONE
-				? connection
-				: connection.doOnError(DataError.class, error -> this.listener.failed(context, error));
+		return connect(target, tenant, context);
 	}
 
 	private static RoutingListener.Reason reason(@Nullable AccessIntent declared, AccessIntent effective,
@@ -204,9 +202,17 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 	 * @return a {@code Mono} of a {@link RoutedConnection}
 	 */
 	public Mono<Connection> connect(DataSource.Target target, TenantId tenant) {
+		return connect(target, tenant, Context.empty());
+	}
+
+	private Mono<Connection> connect(DataSource.Target target, TenantId tenant, ContextView context) {
 		return Mono.from(target.connectionFactory().create())
-				.onErrorMap(failure -> DataErrorClassifier.classify(failure, tenant, target.dataSource().name(), target.role()))
-				.map(connection -> new RoutedConnection(connection, target, tenant));
+				.onErrorMap(failure -> {
+					DataError error = DataErrorClassifier.classify(failure, tenant, target.dataSource().name(), target.role());
+					this.listener.failed(context, error);
+					return error;
+				})
+				.map(connection -> new RoutedConnection(connection, target, tenant, this.listener, context));
 	}
 
 	/**

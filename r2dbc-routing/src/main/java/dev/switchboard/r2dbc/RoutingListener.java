@@ -57,7 +57,8 @@ public interface RoutingListener {
 	}
 
 	/**
-	 * A statement could not be routed, or its connection could not be had.
+	 * A statement could not be routed, its connection could not be had, or the database failed it
+	 * (then called on the thread that saw the failure).
 	 * @param context the subscriber's context
 	 * @param error the classified error
 	 */

@@ -48,7 +48,7 @@ final class MicrometerRoutingListener implements RoutingListener {
 	@Override
 	public void failed(ContextView context, DataError error) {
 		this.errors.computeIfAbsent(error.kind(), kind -> Counter.builder("switchboard.routing.errors")
-				.description("Statements that could not be routed or connected, by kind")
+				.description("Failures of routing, connecting and statements, by kind")
 				.tag("kind", kind.name().toLowerCase(java.util.Locale.ROOT))
 				.register(this.registry)).increment();
 	}

@@ -47,6 +47,9 @@ class TestApplication {
 	@Bean
 	RouterFunction<ServerResponse> routes(TenantDatabase db, TransactionalOperator transactions, PortService ports) {
 		return route()
+				.GET("/bad-sql", request -> db.query(dsl -> dsl.resultQuery("SELEC 1")).then(ServerResponse.ok().build())
+						.onErrorResume(dev.switchboard.api.DataError.class,
+								ex -> ServerResponse.unprocessableContent().bodyValue(ex.kind().name())))
 				.GET("/transactional-server", request -> ports.portInTransaction()
 						.flatMap(port -> ServerResponse.ok().bodyValue(String.valueOf(port))))
 				.POST("/spring-tx-conflict/{id}", request -> {
