@@ -37,7 +37,8 @@ import reactor.util.context.ContextView;
  * {@link dev.switchboard.api.ReadAfterWritePin}, chooses: a read goes to a replica, a write or an
  * undeclared intent to the primary.</li>
  * </ol>
- * The decision takes no lock and allocates nothing of its own.
+ * The decision takes no lock and no allocation of its own; handing the connection over costs two
+ * Reactor operators and the {@link RoutedConnection} wrapper (measured in docs/BENCHMARKS.md).
  *
  * <p>Connections are returned as {@link RoutedConnection}s: every failure of the connection, its
  * statements and results leaves as a {@link DataError} naming the tenant, datasource and role. It
