@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+"""Summarize a JMH JSON result of Switchboard's benchmarks: a table, ratio lines, target lines.
+
+Usage: summarize.py RESULT.json
+
+Every ratio is printed as `ratio <name>: <value>`, one per line, so that a script can check it:
+
+  ratio switchboard/spring route <tenants>      Switchboard's ns/op over Spring's (lower is better)
+  ratio switchboard route <max>/<min>           Switchboard's ns/op at the most tenants over the fewest
+  ratio spring route <max>/<min>                the same for Spring
+  ratio routed/direct <select|insert> c<N>      Switchboard's ops/s over plain jOOQ on a pool (higher is better)
+  ratio routed/spring <select|insert> c<N>      Switchboard's ops/s over jOOQ on Spring's routing
+
+Then one `target <name>: met|missed (...)` line per target of issue #6. A ratio or target whose
+benchmarks are not in the result is left out.
+"""
+
+import json
+import sys
+
+ROUTE = "RouteDecisionBenchmark"
+END_TO_END = "EndToEndBenchmark"
+
+# The flatness check: the slowest tenant count may cost at most this much more than the fastest.
+FLAT_TOLERANCE = 1.25
+
+
+def load(path):
+    with open(path, encoding="utf-8") as file:
+        runs = json.load(file)
+    rows = []
+    for run in runs:
+        name = run["benchmark"].rsplit(".", 2)
+        primary = run["primaryMetric"]
+        norm = run.get("secondaryMetrics", {}).get("gc.alloc.rate.norm")
+        iterations = [value for fork in primary.get("rawData", []) for value in fork]
+        rows.append({
+            "class": name[-2],
+            "method": name[-1],
+            "params": run.get("params", {}),
+            "score": primary["score"],
+            "error": primary.get("scoreError"),
+            "unit": primary["scoreUnit"],
+            "bytes": norm["score"] if norm else None,
+            "range": (min(iterations), max(iterations)) if iterations else None,
+        })
+    return rows
+
+
+def number(value):
+    # JMH writes "NaN" for the error of a single iteration.
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return "n/a"
+    if value != value:
+        return "n/a"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    if abs(value) >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2f}"
+
+
+def bytes_per_op(value):
+    return "n/a" if value is None else f"{round(float(value)):,}"
+
+
+def table(rows):
+    header = ("benchmark", "params", "score", "error", "unit", "B/op", "iterations min-max")
+    lines = [header]
+    for row in rows:
+        params = " ".join(f"{key}={value}" for key, value in sorted(row["params"].items()))
+        lines.append((f"{row['class']}.{row['method']}", params, number(row["score"]),
+                      "± " + number(row["error"]), row["unit"], bytes_per_op(row["bytes"]),
+                      f"{number(row['range'][0])}-{number(row['range'][1])}" if row["range"] else "n/a"))
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    right = {2, 3, 5, 6}
+    for line in lines:
+        print("  ".join(cell.rjust(widths[i]) if i in right else cell.ljust(widths[i])
+                        for i, cell in enumerate(line)).rstrip())
+
+
+def find(rows, cls, method, **params):
+    for row in rows:
+        if row["class"] == cls and row["method"] == method and all(
+                row["params"].get(key) == value for key, value in params.items()):
+            return row
+    return None
+
+
+def main(path):
+    rows = load(path)
+    rows.sort(key=lambda row: (row["class"], row["method"],
+                               tuple(int(v) if v.isdigit() else v for v in row["params"].values())))
+    table(rows)
+    print()
+
+    ratios = []
+    targets = []
+
+    tenant_counts = sorted({int(row["params"]["tenants"]) for row in rows
+                            if row["class"] == ROUTE and "tenants" in row["params"]})
+    switchboard_scores = {}
+    for tenants in tenant_counts:
+        ours = find(rows, ROUTE, "switchboard", tenants=str(tenants))
+        spring = find(rows, ROUTE, "spring", tenants=str(tenants))
+        if ours:
+            switchboard_scores[tenants] = ours["score"]
+        if ours and spring:
+            ratios.append((f"switchboard/spring route {tenants}", ours["score"] / spring["score"]))
+    if len(tenant_counts) > 1:
+        low, high = tenant_counts[0], tenant_counts[-1]
+        for method in ("switchboard", "spring"):
+            a = find(rows, ROUTE, method, tenants=str(high))
+            b = find(rows, ROUTE, method, tenants=str(low))
+            if a and b:
+                ratios.append((f"{method} route {high}/{low}", a["score"] / b["score"]))
+
+    for operation in ("select", "insert"):
+        for concurrency in ("1", "64"):
+            method = f"{operation}C{concurrency}"
+            routed = find(rows, END_TO_END, method, variant="routed")
+            for other in ("direct", "spring"):
+                base = find(rows, END_TO_END, method, variant=other)
+                if routed and base:
+                    ratios.append((f"routed/{other} {operation} c{concurrency}", routed["score"] / base["score"]))
+
+    for name, value in ratios:
+        print(f"ratio {name}: {value:.2f}")
+
+    if switchboard_scores:
+        worst = max(switchboard_scores.values())
+        targets.append(("switchboard route <= 50 ns/op", worst <= 50, f"slowest {number(worst)} ns/op"))
+    route_ratios = [value for name, value in ratios if name.startswith("switchboard/spring route ")]
+    if route_ratios:
+        worst = max(route_ratios)
+        targets.append(("switchboard/spring route <= 0.33", worst <= 1 / 3, f"highest {worst:.2f}"))
+    if len(switchboard_scores) > 1:
+        spread = max(switchboard_scores.values()) / min(switchboard_scores.values())
+        targets.append((f"switchboard route flat across tenant counts (max/min <= {FLAT_TOLERANCE})",
+                        spread <= FLAT_TOLERANCE, f"max/min {spread:.2f}"))
+    direct = [value for name, value in ratios if name.startswith("routed/direct ")]
+    if direct:
+        targets.append(("routed/direct >= 0.97", min(direct) >= 0.97, f"lowest {min(direct):.2f}"))
+    spring = [value for name, value in ratios if name.startswith("routed/spring ")]
+    if spring:
+        targets.append(("routed/spring >= 1.00", min(spring) >= 1.0, f"lowest {min(spring):.2f}"))
+
+    if targets:
+        print()
+    for name, met, detail in targets:
+        print(f"target {name}: {'met' if met else 'missed'} ({detail})")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit("usage: summarize.py RESULT.json")
+    main(sys.argv[1])
