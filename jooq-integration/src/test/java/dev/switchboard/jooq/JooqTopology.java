@@ -68,7 +68,7 @@ final class JooqTopology implements AutoCloseable {
 
 	/** Tell whether the row is on the primary of {@code engine}, asked of that server directly. */
 	boolean onPrimary(Topology.Engine engine, String id) {
-		String placeholder = engine.kind() == Topology.Kind.POSTGRESQL ? "$1" : "?";
+		String placeholder = engine.kind().placeholder();
 		return !Sql.query(primary(engine), "SELECT id FROM " + TABLE + " WHERE id = " + placeholder, id).isEmpty();
 	}
 

@@ -225,7 +225,7 @@ class RoutedTransactionsIT {
 
 		Set<String> found = new java.util.HashSet<>();
 		for (Topology.Engine engine : List.of(setup.topology.postgres(), setup.topology.mariadb())) {
-			String placeholder = engine.kind() == Topology.Kind.POSTGRESQL ? "$1" : "?";
+			String placeholder = engine.kind().placeholder();
 			Sql.query(JooqTopology.primary(engine), "SELECT id FROM notes WHERE id LIKE " + placeholder, run + "%")
 					.forEach(row -> found.add((String) row.get("id")));
 		}

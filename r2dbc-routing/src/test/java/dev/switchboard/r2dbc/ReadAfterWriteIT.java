@@ -115,7 +115,7 @@ class ReadAfterWriteIT {
 	}
 
 	static String placeholder(Topology.Kind kind) {
-		return kind == Topology.Kind.POSTGRESQL ? "$1" : "?";
+		return kind.placeholder();
 	}
 
 }

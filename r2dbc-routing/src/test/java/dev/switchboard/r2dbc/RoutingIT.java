@@ -219,7 +219,7 @@ class RoutingIT {
 	void assertNotWritten(String id) {
 		for (Topology.Kind kind : Topology.Kind.values()) {
 			Topology.Engine engine = topology.engine(kind);
-			String placeholder = kind == Topology.Kind.POSTGRESQL ? "$1" : "?";
+			String placeholder = kind.placeholder();
 			assertThat(Sql.query(engine.connectionFactory(engine.primary()),
 					"SELECT id FROM routing_probe WHERE id = " + placeholder, id)).isEmpty();
 		}

@@ -47,7 +47,7 @@ class TenantIsolationIT {
 	record Tenant(String id, Topology.Engine engine, String database) {
 
 		String placeholder() {
-			return this.engine.kind() == Topology.Kind.POSTGRESQL ? "$1" : "?";
+			return this.engine.kind().placeholder();
 		}
 	}
 

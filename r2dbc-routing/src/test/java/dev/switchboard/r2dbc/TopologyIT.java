@@ -86,11 +86,11 @@ class TopologyIT {
 	}
 
 	static String insert(Topology.Kind kind) {
-		return "INSERT INTO " + TABLE + " (id) VALUES (" + (kind == Topology.Kind.POSTGRESQL ? "$1" : "?") + ")";
+		return "INSERT INTO " + TABLE + " (id) VALUES (" + kind.placeholder() + ")";
 	}
 
 	static boolean exists(ConnectionFactory factory, Topology.Kind kind, String id) {
-		String placeholder = kind == Topology.Kind.POSTGRESQL ? "$1" : "?";
+		String placeholder = kind.placeholder();
 		return !Sql.query(factory, "SELECT id FROM " + TABLE + " WHERE id = " + placeholder, id).isEmpty();
 	}
 }

@@ -20,7 +20,15 @@ public record Topology(Engine postgres, Engine mariadb, String source) {
 
 	/** The engines of the topology. */
 	public enum Kind {
-		POSTGRESQL, MARIADB
+		POSTGRESQL, MARIADB;
+
+		/**
+		 * Return the driver's placeholder for the first bind value.
+		 * @return {@code $1} for PostgreSQL, {@code ?} for MariaDB
+		 */
+		public String placeholder() {
+			return this == POSTGRESQL ? "$1" : "?";
+		}
 	}
 
 	/**
