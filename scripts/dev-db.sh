@@ -1,28 +1,38 @@
 #!/usr/bin/env bash
 # Local replicated databases for Switchboard development and integration tests.
 #
-#   scripts/dev-db.sh up       start (and on first use create) all six servers, wait for replication
-#   scripts/dev-db.sh status   one line per server; exit 0 only if everything is up and replicating
-#   scripts/dev-db.sh down     stop all six servers (data is kept)
-#   scripts/dev-db.sh reset    down + delete the data folder
+#   scripts/dev-db.sh up          start (and on first use create) all six servers, wait for replication
+#   scripts/dev-db.sh status      one line per server; exit 0 only if everything is up and replicating
+#   scripts/dev-db.sh down        stop all six servers (data is kept)
+#   scripts/dev-db.sh reset       down + delete the data folder
+#   scripts/dev-db.sh kill PORT   stop one server hard (PostgreSQL: immediate shutdown, MariaDB: kill -9)
+#                                 and return once it is gone
+#   scripts/dev-db.sh start PORT  start that one server again; returns once it accepts connections and
+#                                 the running replicas of its engine (itself, or all of the primary's) replicate
 #
-#   PostgreSQL 55432 primary, 55433 hot standby, 55434 hot standby with 2s apply delay
-#   MariaDB    53306 primary, 53307 GTID replica, 53308 GTID replica with MASTER_DELAY=2
+#   scripts/dev-db.sh --topology fault VERB ...   the same, on the second, independent "fault" topology,
+#                                 whose servers failover tests may kill and restart at will:
 #
-# Environment: SWITCHBOARD_DEVDB_DIR (default /var/tmp/switchboard-devdb),
+#   topology main (default):
+#     PostgreSQL 55432 primary, 55433 hot standby, 55434 hot standby with 2s apply delay
+#     MariaDB    53306 primary, 53307 GTID replica, 53308 GTID replica with MASTER_DELAY=2
+#   topology fault (same layout, ports +10, own data folder, lock and sockets):
+#     PostgreSQL 55442 primary, 55443 hot standby, 55444 hot standby with 2s apply delay
+#     MariaDB    53316 primary, 53317 GTID replica, 53318 GTID replica with MASTER_DELAY=2
+#
+# Environment: SWITCHBOARD_DEVDB_TOPOLOGY (main or fault, default main; --topology wins),
+#              SWITCHBOARD_DEVDB_DIR (default /var/tmp/switchboard-devdb),
+#              SWITCHBOARD_DEVDB_FAULT_DIR (default $SWITCHBOARD_DEVDB_DIR-fault, i.e. /var/tmp/switchboard-devdb-fault),
 #              SWITCHBOARD_DEVDB_TIMEOUT (seconds, default 60), SWITCHBOARD_PG_BIN.
 set -euo pipefail
 
-DEVDB_DIR=${SWITCHBOARD_DEVDB_DIR:-/var/tmp/switchboard-devdb}
+MAIN_DEVDB_DIR=${SWITCHBOARD_DEVDB_DIR:-/var/tmp/switchboard-devdb}
 TIMEOUT=${SWITCHBOARD_DEVDB_TIMEOUT:-60}
 DELAY_SECONDS=2
 
-PG_PRIMARY=55432
-PG_STANDBYS=(55433 55434)
-PG_DELAYED=55434
-MY_PRIMARY=53306
-MY_REPLICAS=(53307 53308)
-MY_DELAYED=53308
+# Set by select_topology (ports of the main topology plus PORT_OFFSET).
+TOPOLOGY='' DEVDB_DIR='' DIR_VAR='' TOPOLOGY_NOTE='' PORT_OFFSET=''
+PG_PRIMARY='' PG_STANDBYS=() PG_DELAYED='' MY_PRIMARY='' MY_REPLICAS=() MY_DELAYED=''
 
 MARIADBD=/usr/sbin/mariadbd
 PG_BIN=${SWITCHBOARD_PG_BIN:-}
@@ -32,9 +42,41 @@ die() { printf 'dev-db: ERROR: %s\n' "$*" >&2; exit 1; }
 
 # --------------------------------------------------------------------------- environment
 
+usage() {
+  echo "usage: $0 [--topology main|fault] up|down|status|reset|kill PORT|start PORT" >&2
+  exit 2
+}
+
+# The two topologies are identical but for their ports and data folder, so that neither can disturb the other.
+select_topology() {
+  TOPOLOGY=$1
+  case $TOPOLOGY in
+    main) PORT_OFFSET=0 DEVDB_DIR=$MAIN_DEVDB_DIR DIR_VAR=SWITCHBOARD_DEVDB_DIR TOPOLOGY_NOTE='' ;;
+    fault)
+      PORT_OFFSET=10 DIR_VAR=SWITCHBOARD_DEVDB_FAULT_DIR TOPOLOGY_NOTE=" of topology fault"
+      DEVDB_DIR=${SWITCHBOARD_DEVDB_FAULT_DIR:-${MAIN_DEVDB_DIR%/}-fault}
+      ;;
+    *) echo "dev-db: unknown topology '$TOPOLOGY' (expected main or fault)" >&2; usage ;;
+  esac
+  PG_PRIMARY=$((55432 + PORT_OFFSET))
+  PG_STANDBYS=($((55433 + PORT_OFFSET)) $((55434 + PORT_OFFSET)))
+  PG_DELAYED=$((55434 + PORT_OFFSET))
+  MY_PRIMARY=$((53306 + PORT_OFFSET))
+  MY_REPLICAS=($((53307 + PORT_OFFSET)) $((53308 + PORT_OFFSET)))
+  MY_DELAYED=$((53308 + PORT_OFFSET))
+}
+
 init_paths() {
   # Server config files embed these paths, so they must be absolute.
   case $DEVDB_DIR in /*) ;; *) DEVDB_DIR=$(realpath -m -- "$DEVDB_DIR") ;; esac
+  if [[ $TOPOLOGY != main ]]; then
+    # `reset` of one topology must never delete the other's data (nor may they share a lock and sockets).
+    local main_dir a b
+    main_dir=$(realpath -m -- "$MAIN_DEVDB_DIR")
+    a=$(realpath -m -- "$DEVDB_DIR")/ b=$main_dir/
+    [[ $a != "$b"* && $b != "$a"* ]] ||
+      die "the $TOPOLOGY topology's folder $DEVDB_DIR overlaps the main one ($main_dir); set $DIR_VAR elsewhere"
+  fi
   RUN_DIR=$DEVDB_DIR/run
   if [[ $(id -u) -eq 0 ]]; then
     IS_ROOT=1 PG_OWNER=postgres MY_OWNER=mysql
@@ -90,11 +132,11 @@ prepare_base_dir() {
     local u
     for u in "$PG_OWNER" "$MY_OWNER"; do
       runuser -u "$u" -- test -w "$RUN_DIR" ||
-        die "user $u cannot reach $DEVDB_DIR (a parent folder is not traversable); choose another SWITCHBOARD_DEVDB_DIR"
+        die "user $u cannot reach $DEVDB_DIR (a parent folder is not traversable); choose another $DIR_VAR"
     done
   fi
   # Unix socket paths are limited to 107 bytes.
-  ((${#RUN_DIR} + 20 < 107)) || die "SWITCHBOARD_DEVDB_DIR is too long for unix socket paths: $DEVDB_DIR"
+  ((${#RUN_DIR} + 20 < 107)) || die "$DIR_VAR is too long for unix socket paths: $DEVDB_DIR"
 }
 
 take_lock() {
@@ -106,6 +148,7 @@ take_lock() {
 # --------------------------------------------------------------------------- helpers
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+port_free() { ! port_in_use "$1"; }
 
 # A pid file can outlive its server (kill -9, reboot) and the pid can be recycled, so check the process name too.
 # A server killed with -9 lingers as a zombie until reaped; that is not a running server either.
@@ -192,6 +235,19 @@ pg_stop() {
   log "stopping PostgreSQL :$port"
   as_pg "$PG_BIN/pg_ctl" -D "$d/data" -m fast -w -t "$TIMEOUT" stop >/dev/null ||
     die "PostgreSQL :$port did not stop; see $d/postgres.log"
+}
+
+# Simulates a crash: no shutdown checkpoint, the next start runs crash recovery.
+pg_kill() {
+  local port=$1 d pid
+  d=$(pg_dir "$port")
+  pg_running "$port" || { log "PostgreSQL :$port is not running"; return 0; }
+  read -r pid <"$d/data/postmaster.pid"
+  log "killing PostgreSQL :$port (immediate shutdown)"
+  as_pg "$PG_BIN/pg_ctl" -D "$d/data" -m immediate -w -t "$TIMEOUT" stop >/dev/null ||
+    die "PostgreSQL :$port did not stop; see $d/postgres.log"
+  { wait_until proc_gone "$pid" postgres && wait_until port_free "$port"; } ||
+    die "PostgreSQL :$port still running after an immediate shutdown"
 }
 
 pg_common_conf() {
@@ -391,6 +447,18 @@ my_stop() {
   wait_until proc_gone "$pid" mariadbd || die "MariaDB :$port did not stop; see $d/mariadbd.err"
 }
 
+# Simulates a crash. InnoDB, Aria system tables, the binlog and (relay_log_recovery) the relay log all recover from it.
+my_kill() {
+  local port=$1 d pid
+  d=$(my_dir "$port")
+  my_running "$port" || { log "MariaDB :$port is not running"; return 0; }
+  pid=$(<"$d/mariadbd.pid")
+  log "killing MariaDB :$port (kill -9)"
+  kill -KILL "$pid" 2>/dev/null || true
+  { wait_until proc_gone "$pid" mariadbd && wait_until port_free "$port"; } ||
+    die "MariaDB :$port still running after kill -9"
+}
+
 my_install() {
   local port=$1 d
   d=$(my_dir "$port")
@@ -549,6 +617,50 @@ wait_for_replication() {
   done
 }
 
+# After `start PORT`: wait until the given running PostgreSQL standbys stream again (they reconnect by themselves).
+pg_wait_standbys() {
+  local port
+  if ! pg_running "$PG_PRIMARY"; then
+    (($#)) && log "PostgreSQL primary :$PG_PRIMARY is down; standby $* will reconnect once it is back"
+    return 0
+  fi
+  for port; do
+    pg_running "$port" || continue
+    wait_until pg_standby_streaming "$port" ||
+      die "PostgreSQL :$port not streaming from :$PG_PRIMARY after ${TIMEOUT}s; see $(pg_dir "$port")/postgres.log"
+  done
+}
+
+# After `start PORT`: wait until the given running MariaDB replicas replicate again. Their threads restart with the
+# server and keep retrying a lost primary; start them if they are stopped all the same (e.g. after an error).
+my_wait_replicas() {
+  local port threads primary_up=0 deadline kicked
+  my_running "$MY_PRIMARY" && primary_up=1
+  for port; do
+    my_running "$port" || continue
+    deadline=$((SECONDS + TIMEOUT)) kicked=0
+    while :; do
+      threads=$(my_replica_threads "$port")
+      # With the primary down the I/O thread can only be Connecting (retrying every second).
+      [[ $threads == "Yes Yes "* ]] && break
+      ((!primary_up)) && [[ $threads == "Connecting Yes "* ]] && break
+      if ((!kicked)); then
+        case $threads in
+          none) log "MariaDB :$port has no replication configured; configuring it"; my_configure_replica "$port"; kicked=1 ;;
+          No\ * | *\ No\ *) log "starting replication threads on MariaDB :$port ($threads)"; my_sql "$port" -e "START SLAVE" || true; kicked=1 ;;
+        esac
+      fi
+      if ((SECONDS >= deadline)); then
+        log "MariaDB :$port replication: $threads $(my_replica_errors "$port" | tr '\n' ' ')"
+        die "MariaDB :$port not replicating after ${TIMEOUT}s; see $(my_dir "$port")/mariadbd.err"
+      fi
+      sleep 0.1
+    done
+  done
+  ((primary_up)) || { (($#)) && log "MariaDB primary :$MY_PRIMARY is down; replica $* will reconnect once it is back"; }
+  return 0
+}
+
 # --------------------------------------------------------------------------- commands
 
 cmd_up() {
@@ -567,7 +679,7 @@ cmd_up() {
   wait "$my_pid" || failed=1
   ((!failed)) || die "start-up failed (see the messages above)"
   wait_for_replication
-  log "all six servers up and replicating ($((SECONDS - start))s); data in $DEVDB_DIR"
+  log "all six servers$TOPOLOGY_NOTE up and replicating ($((SECONDS - start))s); data in $DEVDB_DIR"
 }
 
 cmd_down() {
@@ -606,14 +718,86 @@ cmd_reset() {
   fi
 }
 
+# Prints "pg" or "my" for a port of the selected topology; refuses any other port.
+engine_of() {
+  local port=$1 p
+  [[ $port == "$PG_PRIMARY" ]] && { echo pg; return; }
+  for p in "${PG_STANDBYS[@]}"; do [[ $port == "$p" ]] && { echo pg; return; }; done
+  [[ $port == "$MY_PRIMARY" ]] && { echo my; return; }
+  for p in "${MY_REPLICAS[@]}"; do [[ $port == "$p" ]] && { echo my; return; }; done
+  local hint=
+  for p in main fault; do
+    [[ $p == "$TOPOLOGY" ]] && continue
+    (select_topology "$p"; [[ " $PG_PRIMARY ${PG_STANDBYS[*]} $MY_PRIMARY ${MY_REPLICAS[*]} " == *" $port "* ]]) &&
+      hint=" ($port belongs to topology $p: use --topology $p)"
+  done
+  printf 'dev-db: ERROR: port %s is not a server of topology %s, whose ports are: %s%s\n' "$port" "$TOPOLOGY" \
+    "$PG_PRIMARY ${PG_STANDBYS[*]} $MY_PRIMARY ${MY_REPLICAS[*]}" "$hint" >&2
+  exit 2
+}
+
+# Common part of kill and start: the port must be one of ours and the topology must have been created by `up`.
+single_server_prologue() {
+  local port=$1
+  ENGINE=$(engine_of "$port")
+  [[ -d $DEVDB_DIR/run ]] || die "topology $TOPOLOGY has not been created ($DEVDB_DIR); run: $0 --topology $TOPOLOGY up"
+  pick_pg_bin
+  take_lock
+}
+
+cmd_kill() {
+  local port=$1
+  single_server_prologue "$port"
+  case $ENGINE in
+    pg) pg_kill "$port" ;;
+    my) my_kill "$port" ;;
+  esac
+}
+
+cmd_start() {
+  local port=$1 start=$SECONDS primary dir_of
+  single_server_prologue "$port"
+  if [[ $ENGINE == pg ]]; then
+    primary=$PG_PRIMARY dir_of=pg_dir
+    pg_is_ready_marked "$port" || die "PostgreSQL :$port has not been created; run: $0 --topology $TOPOLOGY up"
+  else
+    primary=$MY_PRIMARY dir_of=my_dir
+    my_is_ready_marked "$port" || die "MariaDB :$port has not been created; run: $0 --topology $TOPOLOGY up"
+  fi
+  # A replica of an older incarnation of the primary can never catch up; only `up` rebuilds it.
+  [[ $port == "$primary" || $(<"$($dir_of "$port")/ready") == "$(cat "$($dir_of "$primary")/ready" 2>/dev/null)" ]] ||
+    die ":$port was cloned from an older primary; run: $0 --topology $TOPOLOGY up (it rebuilds it)"
+  if [[ $ENGINE == pg ]]; then
+    pg_start "$port"
+    if [[ $port == "$primary" ]]; then pg_wait_standbys "${PG_STANDBYS[@]}"; else pg_wait_standbys "$port"; fi
+  else
+    my_start "$port"
+    if [[ $port == "$primary" ]]; then my_wait_replicas "${MY_REPLICAS[@]}"; else my_wait_replicas "$port"; fi
+  fi
+  log ":$port$TOPOLOGY_NOTE up ($((SECONDS - start))s)"
+}
+
 main() {
+  local topology=${SWITCHBOARD_DEVDB_TOPOLOGY:-main}
+  while (($#)); do
+    case $1 in
+      --topology) (($# >= 2)) || usage; topology=$2; shift 2 ;;
+      --topology=*) topology=${1#*=}; shift ;;
+      *) break ;;
+    esac
+  done
+  select_topology "$topology"
   init_paths
   case ${1:-} in
     up) cmd_up ;;
     down) cmd_down ;;
     status) cmd_status ;;
     reset) cmd_reset ;;
-    *) echo "usage: $0 up|down|status|reset" >&2; exit 2 ;;
+    kill | start)
+      [[ $# -eq 2 && $2 =~ ^[0-9]+$ ]] || usage
+      "cmd_$1" "$2"
+      ;;
+    *) usage ;;
   esac
 }
 

@@ -4,12 +4,14 @@
 # it brings up first with scripts/dev-db.sh (set SWITCHBOARD_SKIP_DEVDB=1 to use
 # servers of your own through SWITCHBOARD_{PG,MARIADB}_{PRIMARY,REPLICA,LAGGING}), then checks that
 # the sample service answers HTTP.
+# It also brings up the second, "fault" topology (dev-db.sh --topology fault) that failover tests may kill and restart.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/java-home.sh
 echo "Using Java from $JAVA_HOME" >&2
 if [ "${SWITCHBOARD_SKIP_DEVDB:-0}" != 1 ]; then
-	scripts/dev-db.sh up
+	scripts/dev-db.sh --topology main up
+	scripts/dev-db.sh --topology fault up
 fi
 mvn -B -ntp verify "$@"
 # The README's sample command, run as written, must answer HTTP; verify just built its jar.
