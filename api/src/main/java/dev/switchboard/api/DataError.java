@@ -39,7 +39,10 @@ public final class DataError extends RuntimeException {
 		ROUTING_CONFLICT(false, true),
 
 		/** No server of the datasource can take the statement. */
-		NO_HEALTHY_TARGET(true, true);
+		NO_HEALTHY_TARGET(true, true),
+
+		/** A causal read-your-writes token is malformed. */
+		INVALID_CAUSAL_TOKEN(false, true);
 
 		private final boolean transientFailure;
 
@@ -182,6 +185,18 @@ public final class DataError extends RuntimeException {
 			@Nullable Throwable cause) {
 		return new DataError(Kind.NO_HEALTHY_TARGET, "no healthy " + role.tag() + " can serve the statement",
 				tenant.value(), dataSource, role, null, cause);
+	}
+
+	/**
+	 * A causal read-your-writes token is malformed.
+	 * @param value the token as received, or {@code null}
+	 * @param problem what is wrong with it
+	 * @return the error
+	 */
+	public static DataError invalidCausalToken(@Nullable String value, String problem) {
+		String shown = value == null ? "(none)" : "'" + abbreviate(value) + "'";
+		return new DataError(Kind.INVALID_CAUSAL_TOKEN, "invalid causal token " + shown + ": " + problem,
+				null, null, null, null, null);
 	}
 
 	private static String abbreviate(String value) {

@@ -89,6 +89,39 @@ public final class DataErrorClassifier {
 		};
 	}
 
+	/**
+	 * Tell whether a failure says that the server itself is unreachable or going away, as opposed
+	 * to a failure of one statement: the connection could not be made or was lost, the acquisition
+	 * timed out, the server is shutting down or was killed. Such a server is taken out of rotation.
+	 * @param failure any failure, perhaps a {@link DataError} wrapping the driver's
+	 * @return {@code true} for connectivity failures
+	 */
+	public static boolean isTargetFailure(Throwable failure) {
+		Throwable cause = failure instanceof DataError error && error.getCause() != null ? error.getCause() : failure;
+		R2dbcException r2dbc = findR2dbcException(cause);
+		String sqlState = r2dbc != null ? blankToNull(r2dbc.getSqlState()) : null;
+		int vendorCode = r2dbc != null ? r2dbc.getErrorCode() : 0;
+		if (sqlState != null || vendorCode != 0) {
+			return switch (vendorCode) {
+				// server shutdown, connection killed, cannot connect, server gone, connection lost
+				case 1053, 1927, 2002, 2003, 2006, 2013 -> true;
+				default -> sqlState != null && (sqlState.startsWith("08") || sqlState.equals("57P01")
+						|| sqlState.equals("57P02") || sqlState.equals("57P03"));
+			};
+		}
+		if (r2dbc instanceof io.r2dbc.spi.R2dbcNonTransientResourceException
+				|| r2dbc instanceof io.r2dbc.spi.R2dbcTransientResourceException) {
+			return true;
+		}
+		int depth = 0;
+		for (Throwable t = cause; t != null && depth < 16; t = t.getCause(), depth++) {
+			if (t instanceof IOException || t instanceof TimeoutException) {
+				return true;
+			}
+		}
+		return false;
+	}
+
 	private static boolean isTransientMySqlCode(int code) {
 		return switch (code) {
 			// too many connections, server shutdown, lock wait timeout, deadlock,

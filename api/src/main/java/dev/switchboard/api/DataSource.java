@@ -33,10 +33,19 @@ public interface DataSource {
 	/**
 	 * Return the target for a statement whose pin has already been applied.
 	 * @param intent the effective intent: {@link AccessIntent#WRITE} selects the primary,
-	 * {@link AccessIntent#READ} a replica (or the primary when there is none)
-	 * @return the chosen target
+	 * {@link AccessIntent#READ} a healthy replica (or the primary when there is none and the
+	 * datasource allows it)
+	 * @return the chosen target, or {@code null} when a read finds no healthy server
 	 */
-	Target select(AccessIntent intent);
+	@org.jspecify.annotations.Nullable Target select(AccessIntent intent);
+
+	/**
+	 * Return how this datasource serves the reads of a request that has written.
+	 * @return {@link ReadConsistency#PIN} unless configured otherwise
+	 */
+	default ReadConsistency consistency() {
+		return ReadConsistency.PIN;
+	}
 
 	/**
 	 * One server of a datasource and the connection factory (a pool) that reaches it.

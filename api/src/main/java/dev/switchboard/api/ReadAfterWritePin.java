@@ -10,10 +10,21 @@ import org.jspecify.annotations.Nullable;
  * is enough: no compare-and-set, no lock. Create one per request, as
  * {@link RoutingContext#forTenant(String)} does for every subscription; never share one between
  * requests, or one request's write would pin another's reads.
+ *
+ * <p>For datasources in {@link ReadConsistency#CAUSAL} mode the pin also keeps the request's
+ * {@link CausalToken}: the primary's position after the request's last committed write, or the
+ * token the request came with. Reads that may use it go to a replica that has replayed it. Tokens
+ * merge with a compare-and-set, so that concurrent writes of one request keep the latest position.
  */
 public final class ReadAfterWritePin {
 
+	private static final java.util.concurrent.atomic.AtomicReferenceFieldUpdater<ReadAfterWritePin, CausalToken> TOKEN =
+			java.util.concurrent.atomic.AtomicReferenceFieldUpdater.newUpdater(ReadAfterWritePin.class, CausalToken.class,
+					"token");
+
 	private volatile boolean tripped;
+
+	private volatile @Nullable CausalToken token;
 
 	/**
 	 * Return the intent the statement must be routed with, recording writes as they pass.
@@ -47,8 +58,36 @@ public final class ReadAfterWritePin {
 		return this.tripped;
 	}
 
+	/**
+	 * Record a position the request's later reads must see: after one of its writes committed, or
+	 * as received from a client. Merged with the position already kept.
+	 * @param observed the token
+	 */
+	public void observe(CausalToken observed) {
+		CausalToken current;
+		CausalToken merged;
+		do {
+			current = this.token;
+			merged = current == null ? observed : current.merge(observed);
+			if (merged == current) {
+				return;
+			}
+		}
+		while (!TOKEN.compareAndSet(this, current, merged));
+	}
+
+	/**
+	 * Return the position the request's reads must see, if any.
+	 * @return the token, or {@code null} when the request has neither written in causal mode nor
+	 * brought a token
+	 */
+	public @Nullable CausalToken token() {
+		return this.token;
+	}
+
 	@Override
 	public String toString() {
-		return this.tripped ? "ReadAfterWritePin[tripped]" : "ReadAfterWritePin[clear]";
+		CausalToken current = this.token;
+		return "ReadAfterWritePin[" + (this.tripped ? "tripped" : "clear") + (current != null ? ", " + current : "") + "]";
 	}
 }

@@ -141,6 +141,15 @@ public final class RoutingContext {
 		return this.pin;
 	}
 
+	/**
+	 * Return the causal token of this request: the position its later reads must see on a
+	 * datasource in {@link ReadConsistency#CAUSAL} mode. Same as {@code pin().token()}.
+	 * @return the token, or {@code null}
+	 */
+	public @Nullable CausalToken causalToken() {
+		return this.pin.token();
+	}
+
 	@Override
 	public String toString() {
 		return "RoutingContext[tenant=" + this.tenant + ", " + this.pin + "]";

@@ -54,12 +54,18 @@ public final class TenantDatabase {
 
 	/**
 	 * Run work that only reads: a replica may serve it, unless the request wrote before.
-	 * @param work given the tenant's read context
+	 * <p>If it fails with a {@link DataError.Kind#TRANSIENT transient} error before it emitted
+	 * anything (a replica went away, say), it is run once more, routed afresh: a replica that
+	 * failed to connect or went away is out of rotation by then, so another target serves it. Work
+	 * that already emitted is never run again, so no element is duplicated. Outside transactions only.
+	 * @param work given the tenant's read context; called again for the retry
 	 * @param <T> the element type
 	 * @return the work's elements
 	 */
 	public <T> Flux<T> read(Function<DSLContext, ? extends Publisher<T>> work) {
-		return Flux.deferContextual(context -> run(context, AccessIntent.READ, work));
+		return Flux.deferContextual(context -> context.hasKey(TransactionScope.class)
+				? run(context, AccessIntent.READ, work)
+				: retriedBeforeFirstElement(() -> run(context, AccessIntent.READ, work)));
 	}
 
 	/**
@@ -75,7 +81,8 @@ public final class TenantDatabase {
 	/**
 	 * Run a query and stream its records, routed by the query's own intent: a select that neither
 	 * locks rows nor modifies data in a {@code WITH} may go to a replica; anything else, plain SQL
-	 * included, goes to the primary.
+	 * included, goes to the primary. A read is retried once as {@link #read} retries it; other
+	 * statements never are.
 	 * @param query builds the query from the tenant's context
 	 * @param <R> the record type
 	 * @return the records
@@ -86,7 +93,20 @@ public final class TenantDatabase {
 			if (scope.failure != null) {
 				return Flux.error(scope.failure);
 			}
-			return guarded(Flux.from(query.apply(scope.transaction != null ? scope.transaction : scope.contexts.inferring())));
+			if (scope.transaction != null) {
+				return guarded(Flux.from(query.apply(scope.transaction)));
+			}
+			ResultQuery<R> first = query.apply(scope.contexts.inferring());
+			if (IntentInference.candidate(first) != AccessIntent.READ) {
+				return guarded(Flux.from(first));
+			}
+			// A jOOQ query object serves one subscription at a time: the retry builds its own.
+			boolean[] firstUsed = { false };
+			return retriedBeforeFirstElement(() -> {
+				ResultQuery<R> attempt = firstUsed[0] ? query.apply(scope.contexts.inferring()) : first;
+				firstUsed[0] = true;
+				return guarded(Flux.from(attempt));
+			});
 		});
 	}
 
@@ -174,6 +194,20 @@ public final class TenantDatabase {
 		}
 		DSLContext dsl = scope.transaction != null ? scope.transaction : scope.contexts.forIntent(intent);
 		return guarded(Flux.from(work.apply(dsl)));
+	}
+
+	/**
+	 * Subscribe to {@code attempt} once more if the first subscription fails with a transient
+	 * error before its first element.
+	 */
+	static <T> Flux<T> retriedBeforeFirstElement(java.util.function.Supplier<Flux<T>> attempt) {
+		return Flux.defer(() -> {
+			boolean[] emitted = { false };
+			return attempt.get()
+					.doOnNext(element -> emitted[0] = true)
+					.onErrorResume(failure -> !emitted[0] && failure instanceof DataError error
+							&& error.kind() == DataError.Kind.TRANSIENT ? attempt.get() : Flux.error(failure));
+		});
 	}
 
 	/**

@@ -8,15 +8,21 @@ import java.util.function.Consumer;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 
 import dev.switchboard.api.AccessIntent;
+import dev.switchboard.api.DataErrorClassifier;
 import dev.switchboard.api.DataSource;
+import dev.switchboard.api.ReadConsistency;
+import dev.switchboard.api.ReplicationPosition;
 import dev.switchboard.api.Role;
 import io.r2dbc.pool.ConnectionPool;
 import io.r2dbc.pool.ConnectionPoolConfiguration;
+import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.ConnectionFactories;
 import io.r2dbc.spi.ConnectionFactory;
 import org.jspecify.annotations.Nullable;
 import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
 
 /**
  * A {@link DataSource} of one primary pool and zero or more replica pools, each an r2dbc-pool
@@ -33,6 +39,26 @@ import reactor.core.publisher.Mono;
  * <p>Reads are spread over the replicas by lock-free round-robin (one atomic counter); with no
  * replica, reads go to the primary. The pools are built when the datasource is built and disposed
  * exactly once by {@link #disposeLater()}. Thread-safe.
+ *
+ * <h2>Health, lag and causal reads</h2>
+ * <ul>
+ * <li>A server that fails to connect, times out, or goes away (shutdown, killed connection) is
+ * taken out of rotation at once; reads go to the next available replica, then to the primary
+ * ({@link Builder#readsFallBackToPrimary(boolean)}), else the router fails with
+ * {@link dev.switchboard.api.DataError.Kind#NO_HEALTHY_TARGET}. A background probe, on Reactor's
+ * parallel scheduler and never blocking, tries it again after a backoff that doubles from
+ * {@link Builder#probeInterval(Duration) the probe interval} up to 30 s, and puts it back when it
+ * answers.</li>
+ * <li>With {@link Builder#maxReplicationLag(Duration)} or {@link ReadConsistency#CAUSAL}, every
+ * probe reads the primary's position and each replica's replayed position. A replica's lag is the
+ * age of the oldest primary position it has not replayed yet (0 when it has replayed the latest);
+ * a replica beyond the maximum lag is skipped until it catches up.</li>
+ * <li>In {@link ReadConsistency#CAUSAL} mode, a connection to the primary that ran statements
+ * leaves the primary's position after its commit in the request's
+ * {@link dev.switchboard.api.CausalToken}; a later read goes to a replica known to have replayed
+ * it, or to one that reaches it within {@link Builder#causalWait(Duration)}, else to the primary.</li>
+ * </ul>
+ * The routing decision reads one volatile flag per replica; the probe and failures write them.
  */
 public final class ReplicatedDataSource implements DataSource, Disposable, Closeable {
 
@@ -49,6 +75,24 @@ public final class ReplicatedDataSource implements DataSource, Disposable, Close
 
 	private final Mono<Void> dispose;
 
+	private final ReadConsistency consistency;
+
+	private final @Nullable Duration maxReplicationLag;
+
+	private final Duration causalWait;
+
+	private final Duration probeInterval;
+
+	private final boolean readsFallBackToPrimary;
+
+	private final PrimaryHistory history = new PrimaryHistory();
+
+	private final Disposable probe;
+
+	private volatile @Nullable Replication replication;
+
+	private volatile boolean replicationKnown;
+
 	private volatile int nextReplica;
 
 	private volatile boolean disposed;
@@ -64,7 +108,16 @@ public final class ReplicatedDataSource implements DataSource, Disposable, Close
 					pool(builder, builder.replicas.get(i), replicaName));
 		}
 		this.replicas = List.of(this.replicaArray);
-		this.dispose = disposeAll().cache();
+		this.consistency = builder.consistency;
+		this.maxReplicationLag = builder.maxReplicationLag;
+		this.causalWait = builder.causalWait;
+		this.probeInterval = builder.probeInterval;
+		this.readsFallBackToPrimary = builder.readsFallBackToPrimary;
+		this.probe = Flux.interval(this.probeInterval, Schedulers.parallel())
+				.onBackpressureDrop()
+				.concatMap(tick -> probeOnce().onErrorResume(failure -> Mono.empty()), 1)
+				.subscribe();
+		this.dispose = Mono.fromRunnable(this.probe::dispose).then(disposeAll()).cache();
 	}
 
 	private static ConnectionPool pool(Builder builder, ConnectionFactory factory, String poolName) {
@@ -119,18 +172,227 @@ public final class ReplicatedDataSource implements DataSource, Disposable, Close
 	}
 
 	@Override
-	public Target select(AccessIntent intent) {
+	public @Nullable Target select(AccessIntent intent) {
 		PoolTarget[] candidates = this.replicaArray;
 		if (intent == AccessIntent.WRITE || candidates.length == 0) {
 			return this.primary;
 		}
 		if (candidates.length == 1) {
-			return candidates[0];
+			return candidates[0].available ? candidates[0] : fallBack();
 		}
 		// The mask keeps the index non-negative when the counter wraps around.
 		int ticket = NEXT_REPLICA.getAndIncrement(this) & Integer.MAX_VALUE;
-		return candidates[ticket % candidates.length];
+		for (int i = 0; i < candidates.length; i++) {
+			PoolTarget candidate = candidates[(ticket + i) % candidates.length];
+			if (candidate.available) {
+				return candidate;
+			}
+		}
+		return fallBack();
 	}
+
+	private @Nullable Target fallBack() {
+		return this.readsFallBackToPrimary && this.primary.isUp() ? this.primary : null;
+	}
+
+	@Override
+	public ReadConsistency consistency() {
+		return this.consistency;
+	}
+
+	/**
+	 * Return the replica for a read that must see {@code wanted}: one known to have replayed it, else
+	 * one whose last measured lag makes it likely to reach it within the causal wait (the caller
+	 * then waits on it), else {@code null} for the primary.
+	 * @param wanted the request's position
+	 * @return the replica and whether it is known to cover the position, or {@code null}
+	 */
+	@Nullable CausalCandidate selectCausal(ReplicationPosition wanted) {
+		PoolTarget[] candidates = this.replicaArray;
+		if (candidates.length == 0) {
+			return null;
+		}
+		int ticket = NEXT_REPLICA.getAndIncrement(this) & Integer.MAX_VALUE;
+		PoolTarget waitable = null;
+		for (int i = 0; i < candidates.length; i++) {
+			PoolTarget candidate = candidates[(ticket + i) % candidates.length];
+			if (!candidate.available) {
+				continue;
+			}
+			ReplicationPosition replayed = candidate.position;
+			if (replayed != null && replayed.covers(wanted)) {
+				return new CausalCandidate(candidate, true);
+			}
+			if (waitable == null && !this.causalWait.isZero() && candidate.lagNanos <= this.causalWait.toNanos()) {
+				waitable = candidate;
+			}
+		}
+		return waitable != null ? new CausalCandidate(waitable, false) : null;
+	}
+
+	/**
+	 * A replica chosen for a causal read.
+	 * @param target the replica
+	 * @param covered whether the probe already saw it replay the wanted position
+	 */
+	record CausalCandidate(Target target, boolean covered) {
+	}
+
+	/**
+	 * Wait, at most the causal wait, for a replica's connection to replay {@code wanted}, and
+	 * remember what the replica reported.
+	 * @return {@code true} when the replica covers the position
+	 */
+	Mono<Boolean> awaitPosition(Target target, Connection connection, ReplicationPosition wanted) {
+		PoolTarget replica = own(target);
+		return replication(connection)
+				.flatMap(engine -> engine.await(connection, wanted, this.causalWait))
+				.doOnNext(replayed -> replica.position = replayed)
+				.hasElement();
+	}
+
+	/**
+	 * Return the position of the primary after the last commit of a connection to it, for the
+	 * request's causal token.
+	 * @param connection a connection to this datasource's primary that ran statements
+	 * @return the position, or empty when the engine has none or the session wrote nothing
+	 */
+	Mono<ReplicationPosition> committedPosition(Connection connection) {
+		return replication(connection).flatMap(engine -> engine.committedPosition(connection));
+	}
+
+	private Mono<Replication> replication(Connection connection) {
+		if (!this.replicationKnown) {
+			this.replication = Replication.of(connection);
+			this.replicationKnown = true;
+		}
+		return Mono.justOrEmpty(this.replication);
+	}
+
+	/**
+	 * Take a target out of rotation if {@code failure} says that its server is unreachable or going
+	 * away; failures of single statements leave it alone.
+	 * @param target a target of this datasource
+	 * @param failure the failure seen on it
+	 * @return {@code true} if the target was taken out of rotation by this call
+	 */
+	boolean reportFailure(Target target, Throwable failure) {
+		if (!DataErrorClassifier.isTargetFailure(failure) || !(target instanceof PoolTarget pooled)
+				|| pooled.dataSource != this) {
+			return false;
+		}
+		return pooled.markDown(System.nanoTime() + this.probeInterval.toNanos());
+	}
+
+	/**
+	 * Return what this datasource knows of a target's health, for health indicators and tests.
+	 * @param target a target of this datasource
+	 * @return its status
+	 * @throws IllegalArgumentException if the target belongs to another datasource
+	 */
+	public TargetStatus status(Target target) {
+		PoolTarget pooled = own(target);
+		long lag = pooled.lagNanos;
+		return new TargetStatus(pooled.isUp(), pooled.lagging, lag < 0 ? null : Duration.ofNanos(lag), pooled.position);
+	}
+
+	/**
+	 * What a datasource knows of one of its servers.
+	 * @param up whether it answered the last connection or probe
+	 * @param lagging whether it is beyond the maximum replication lag
+	 * @param lag its last measured lag, or {@code null} if not measured
+	 * @param position its last known replayed (replica) or current (primary) position, or
+	 * {@code null}
+	 */
+	public record TargetStatus(boolean up, boolean lagging, @Nullable Duration lag,
+			@Nullable ReplicationPosition position) {
+
+		/**
+		 * Tell whether reads may go to this server.
+		 * @return {@code true} when it is up and not lagging
+		 */
+		public boolean available() {
+			return this.up && !this.lagging;
+		}
+	}
+
+	private PoolTarget own(Target target) {
+		if (target instanceof PoolTarget pooled && pooled.dataSource == this) {
+			return pooled;
+		}
+		throw new IllegalArgumentException("target " + target.name() + " does not belong to datasource " + this.name);
+	}
+
+	// ------------------------------------------------------------------------------- the probe
+
+	/**
+	 * One round of the probe: servers out of rotation whose backoff has passed are tried again;
+	 * when lag is tracked, the primary's position is sampled first and then every replica's.
+	 */
+	Mono<Void> probeOnce() {
+		boolean trackLag = this.maxReplicationLag != null || this.consistency == ReadConsistency.CAUSAL;
+		long now = System.nanoTime();
+		Mono<Void> primaryRound = this.primary.due(now) || (trackLag && this.primary.isUp() && this.replicaArray.length > 0)
+				? probe(this.primary, trackLag)
+				: Mono.empty();
+		List<Mono<Void>> replicaRounds = new ArrayList<>(this.replicaArray.length);
+		for (PoolTarget replica : this.replicaArray) {
+			if (replica.due(now) || (trackLag && replica.isUp())) {
+				replicaRounds.add(probe(replica, trackLag));
+			}
+		}
+		return primaryRound.then(Mono.when(replicaRounds));
+	}
+
+	private Mono<Void> probe(PoolTarget target, boolean trackLag) {
+		Duration timeout = this.probeInterval.multipliedBy(2).compareTo(Duration.ofSeconds(1)) > 0
+				? this.probeInterval.multipliedBy(2)
+				: Duration.ofSeconds(1);
+		Mono<Void> round = Mono.usingWhen(target.pool.create(),
+				connection -> look(target, connection, trackLag),
+				Connection::close);
+		return round.timeout(timeout)
+				.doOnSuccess(ignored -> target.markUp())
+				.onErrorResume(failure -> {
+					if (!target.isUp()) {
+						target.backOff(System.nanoTime(), this.probeInterval);
+					}
+					else if (DataErrorClassifier.isTargetFailure(failure)) {
+						target.markDown(System.nanoTime() + this.probeInterval.toNanos());
+					}
+					return Mono.empty();
+				});
+	}
+
+	private Mono<Void> look(PoolTarget target, Connection connection, boolean trackLag) {
+		if (!trackLag) {
+			return Flux.from(connection.createStatement("SELECT 1").execute())
+					.concatMap(result -> result.getRowsUpdated())
+					.then();
+		}
+		return replication(connection).flatMap(engine -> {
+			long sampled = System.nanoTime();
+			if (target.role == Role.PRIMARY) {
+				return engine.primaryPosition(connection).doOnNext(position -> {
+					target.position = position;
+					this.history.add(sampled, position);
+				});
+			}
+			return engine.replayedPosition(connection)
+					.defaultIfEmpty(EMPTY)
+					.doOnNext(position -> {
+						ReplicationPosition replayed = position == EMPTY ? null : position;
+						target.position = replayed;
+						long lag = this.history.lag(replayed, sampled);
+						target.lagNanos = lag;
+						target.lagging = this.maxReplicationLag != null && lag > this.maxReplicationLag.toNanos();
+						target.refresh();
+					});
+		}).then();
+	}
+
+	/** Stands for "no position yet" where Reactor wants a value. */
+	private static final ReplicationPosition EMPTY = ReplicationPosition.parse("0/0");
 
 	/**
 	 * Return the pool of a target of this datasource, for metrics and health.
@@ -190,6 +452,11 @@ public final class ReplicatedDataSource implements DataSource, Disposable, Close
 		return "ReplicatedDataSource[" + this.name + ", replicas=" + this.replicaArray.length + "]";
 	}
 
+	private static final long MAX_BACKOFF_NANOS = Duration.ofSeconds(30).toNanos();
+
+	private static final AtomicIntegerFieldUpdater<PoolTarget> UP =
+			AtomicIntegerFieldUpdater.newUpdater(PoolTarget.class, "upState");
+
 	private static final class PoolTarget implements Target {
 
 		private final ReplicatedDataSource dataSource;
@@ -200,11 +467,69 @@ public final class ReplicatedDataSource implements DataSource, Disposable, Close
 
 		private final ConnectionPool pool;
 
+		/** Up and not lagging: the only field the routing decision reads. */
+		volatile boolean available = true;
+
+		/** 1 when up, 0 when out of rotation; changed by compare-and-set. */
+		volatile int upState = 1;
+
+		volatile boolean lagging;
+
+		/** The last position seen: replayed by a replica, current on the primary. */
+		volatile @Nullable ReplicationPosition position;
+
+		/** The last measured lag, or -1. */
+		volatile long lagNanos = -1;
+
+		/** When the probe may try a server that is down, by {@link System#nanoTime()}. */
+		private volatile long retryAt;
+
+		/** The backoff of the next failed probe. */
+		private volatile long backoffNanos;
+
 		PoolTarget(ReplicatedDataSource dataSource, Role role, String name, ConnectionPool pool) {
 			this.dataSource = dataSource;
 			this.role = role;
 			this.name = name;
 			this.pool = pool;
+		}
+
+		/** Take this server out of rotation; {@code true} if this call did it. Lock-free. */
+		boolean markDown(long retryAt) {
+			boolean changed = UP.compareAndSet(this, 1, 0);
+			if (changed) {
+				this.retryAt = retryAt;
+				this.backoffNanos = 0;
+			}
+			// Even when another thread won: a refresh racing with the probe's must not leave it on.
+			refresh();
+			return changed;
+		}
+
+		void markUp() {
+			if (UP.compareAndSet(this, 0, 1)) {
+				this.backoffNanos = 0;
+			}
+			refresh();
+		}
+
+		/** Called by the probe only, one round at a time. */
+		void backOff(long now, Duration interval) {
+			long next = this.backoffNanos == 0 ? interval.toNanos() * 2 : this.backoffNanos * 2;
+			this.backoffNanos = Math.min(next, MAX_BACKOFF_NANOS);
+			this.retryAt = now + this.backoffNanos;
+		}
+
+		boolean isUp() {
+			return this.upState == 1;
+		}
+
+		boolean due(long now) {
+			return !isUp() && now - this.retryAt >= 0;
+		}
+
+		void refresh() {
+			this.available = isUp() && !this.lagging;
 		}
 
 		@Override
@@ -247,6 +572,16 @@ public final class ReplicatedDataSource implements DataSource, Disposable, Close
 
 		private Consumer<ConnectionPoolConfiguration.Builder> poolCustomizer = pool -> {
 		};
+
+		private ReadConsistency consistency = ReadConsistency.PIN;
+
+		private @Nullable Duration maxReplicationLag;
+
+		private Duration causalWait = Duration.ofMillis(100);
+
+		private Duration probeInterval = Duration.ofSeconds(1);
+
+		private boolean readsFallBackToPrimary = true;
 
 		private Builder(String name) {
 			this.name = Names.requireValid("datasource name", name);
@@ -312,6 +647,77 @@ public final class ReplicatedDataSource implements DataSource, Disposable, Close
 				throw new IllegalArgumentException("pool customizer of datasource '" + this.name + "' must not be null");
 			}
 			this.poolCustomizer = customizer;
+			return this;
+		}
+
+		/**
+		 * Choose how the reads of a request that has written are served.
+		 * @param consistency {@link ReadConsistency#PIN} (the default) or {@link ReadConsistency#CAUSAL}
+		 * @return this builder
+		 */
+		public Builder consistency(ReadConsistency consistency) {
+			if (consistency == null) {
+				throw new IllegalArgumentException("consistency of datasource '" + this.name + "' must not be null");
+			}
+			this.consistency = consistency;
+			return this;
+		}
+
+		/**
+		 * Skip replicas whose measured lag is beyond {@code maxLag}; without it, lag is not measured
+		 * (unless the consistency is causal) and no replica is skipped for lag.
+		 * @param maxLag a positive duration, or {@code null} for no limit
+		 * @return this builder
+		 */
+		public Builder maxReplicationLag(@Nullable Duration maxLag) {
+			if (maxLag != null && (maxLag.isNegative() || maxLag.isZero())) {
+				throw new IllegalArgumentException("max-replication-lag of datasource '" + this.name
+						+ "' must be positive, was " + maxLag);
+			}
+			this.maxReplicationLag = maxLag;
+			return this;
+		}
+
+		/**
+		 * How long a causal read may wait for a replica to replay the request's writes before it
+		 * goes to the primary. 100 ms by default; zero sends it to the primary unless the probe
+		 * already saw a replica replay them.
+		 * @param wait zero or a positive duration, at most 10 s
+		 * @return this builder
+		 */
+		public Builder causalWait(Duration wait) {
+			if (wait == null || wait.isNegative() || wait.compareTo(Duration.ofSeconds(10)) > 0) {
+				throw new IllegalArgumentException("causal-wait of datasource '" + this.name
+						+ "' must be from 0 to 10s, was " + wait);
+			}
+			this.causalWait = wait;
+			return this;
+		}
+
+		/**
+		 * How often the background probe runs: it measures lag, when tracked, and tries servers out
+		 * of rotation again. 1 s by default.
+		 * @param interval from 10 ms to 1 minute
+		 * @return this builder
+		 */
+		public Builder probeInterval(Duration interval) {
+			if (interval == null || interval.compareTo(Duration.ofMillis(10)) < 0
+					|| interval.compareTo(Duration.ofMinutes(1)) > 0) {
+				throw new IllegalArgumentException("probe-interval of datasource '" + this.name
+						+ "' must be from 10ms to 1m, was " + interval);
+			}
+			this.probeInterval = interval;
+			return this;
+		}
+
+		/**
+		 * Whether reads go to the primary when no replica is available (the default), or fail with
+		 * {@link dev.switchboard.api.DataError.Kind#NO_HEALTHY_TARGET}.
+		 * @param fallBack {@code true} to let the primary serve reads
+		 * @return this builder
+		 */
+		public Builder readsFallBackToPrimary(boolean fallBack) {
+			this.readsFallBackToPrimary = fallBack;
 			return this;
 		}
 

@@ -2,10 +2,13 @@ package dev.switchboard.r2dbc;
 
 import java.time.Duration;
 
+import dev.switchboard.api.CausalToken;
 import dev.switchboard.api.DataError;
 import dev.switchboard.api.DataErrorClassifier;
 import dev.switchboard.api.DataSource;
+import dev.switchboard.api.ReadConsistency;
 import dev.switchboard.api.Role;
+import dev.switchboard.api.RoutingContext;
 import dev.switchboard.api.TenantId;
 import io.r2dbc.spi.Batch;
 import io.r2dbc.spi.Connection;
@@ -42,6 +45,9 @@ public final class RoutedConnection implements Connection, Wrapped<Connection> {
 	private final ContextView context;
 
 	private volatile boolean closed;
+
+	/** Whether a statement or batch was created: only then can a causal write have happened. */
+	private volatile boolean used;
 
 	RoutedConnection(Connection delegate, DataSource.Target target, TenantId tenant, RoutingListener listener,
 			ContextView context) {
@@ -83,6 +89,9 @@ public final class RoutedConnection implements Connection, Wrapped<Connection> {
 		DataError error = DataErrorClassifier.classify(failure, this.tenant, this.target.dataSource().name(),
 				this.target.role());
 		this.listener.failed(this.context, error);
+		if (this.target.dataSource() instanceof ReplicatedDataSource replicated) {
+			replicated.reportFailure(this.target, error);
+		}
 		return error;
 	}
 
@@ -104,9 +113,28 @@ public final class RoutedConnection implements Connection, Wrapped<Connection> {
 		return guard(this.delegate.beginTransaction(definition));
 	}
 
+	/**
+	 * Return the connection to its pool. On the primary of a datasource in
+	 * {@link ReadConsistency#CAUSAL} mode, a connection that ran statements first reads the
+	 * primary's position after its last commit into the request's {@link CausalToken}; if that
+	 * fails, the request's reads stay pinned to the primary.
+	 */
 	@Override
 	public Mono<Void> close() {
-		return guard(this.delegate.close()).doOnSubscribe(subscription -> this.closed = true);
+		Mono<Void> close = guard(this.delegate.close()).doOnSubscribe(subscription -> this.closed = true);
+		if (!this.used || this.target.role() != Role.PRIMARY
+				|| this.target.dataSource().consistency() != ReadConsistency.CAUSAL
+				|| !(this.target.dataSource() instanceof ReplicatedDataSource replicated)) {
+			return close;
+		}
+		RoutingContext routing = RoutingContext.find(this.context);
+		if (routing == null || this.closed) {
+			return close;
+		}
+		return replicated.committedPosition(this.delegate)
+				.doOnNext(position -> routing.pin().observe(CausalToken.of(replicated.name(), position)))
+				.onErrorComplete()
+				.then(close);
 	}
 
 	@Override
@@ -116,6 +144,9 @@ public final class RoutedConnection implements Connection, Wrapped<Connection> {
 
 	@Override
 	public Batch createBatch() {
+		if (!this.used) {
+			this.used = true;
+		}
 		return new RoutedBatch(this.delegate.createBatch(), this);
 	}
 
@@ -126,6 +157,9 @@ public final class RoutedConnection implements Connection, Wrapped<Connection> {
 
 	@Override
 	public Statement createStatement(String sql) {
+		if (!this.used) {
+			this.used = true;
+		}
 		return new RoutedStatement(this.delegate.createStatement(sql), this);
 	}
 

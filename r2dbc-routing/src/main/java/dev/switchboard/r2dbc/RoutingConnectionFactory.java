@@ -5,10 +5,12 @@ import java.util.LinkedHashSet;
 import java.util.Set;
 
 import dev.switchboard.api.AccessIntent;
+import dev.switchboard.api.CausalToken;
 import dev.switchboard.api.DataError;
 import dev.switchboard.api.DataErrorClassifier;
 import dev.switchboard.api.DataSource;
 import dev.switchboard.api.DataSourceRegistry;
+import dev.switchboard.api.ReadConsistency;
 import dev.switchboard.api.Role;
 import dev.switchboard.api.RoutingContext;
 import dev.switchboard.api.TenantId;
@@ -16,8 +18,11 @@ import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.ConnectionFactory;
 import io.r2dbc.spi.ConnectionFactoryMetadata;
 import org.jspecify.annotations.Nullable;
+import org.reactivestreams.Subscription;
+import reactor.core.CoreSubscriber;
 import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.Operators;
 import reactor.util.context.Context;
 import reactor.util.context.ContextView;
 
@@ -35,10 +40,15 @@ import reactor.util.context.ContextView;
  * {@link DataError.Kind#ROUTING_CONFLICT};</li>
  * <li>otherwise the declared intent ({@link RoutingContext#intent}), through the request's
  * {@link dev.switchboard.api.ReadAfterWritePin}, chooses: a read goes to a replica, a write or an
- * undeclared intent to the primary.</li>
+ * undeclared intent to the primary;</li>
+ * <li>a read skips replicas that are out of rotation or lagging (see {@link ReplicatedDataSource}),
+ * and on a datasource in {@link ReadConsistency#CAUSAL} mode a read that must see the request's
+ * {@link CausalToken} goes to a replica that has replayed it, else to the primary.</li>
  * </ol>
- * The decision takes no lock and no allocation of its own; handing the connection over costs two
- * Reactor operators and the {@link RoutedConnection} wrapper (measured in docs/BENCHMARKS.md).
+ * The decision takes no lock and allocates nothing of its own. The hand-off is one subscriber
+ * between the pool and the caller, which wraps the connection in a {@link RoutedConnection}; a
+ * read whose replica fails to connect is sent once to another replica (or the primary) by the same
+ * subscriber, and the failed replica leaves the rotation. Measured in docs/BENCHMARKS.md.
  *
  * <p>Connections are returned as {@link RoutedConnection}s: every failure of the connection, its
  * statements and results leaves as a {@link DataError} naming the tenant, datasource and role. It
@@ -89,7 +99,7 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 		this.listener = listener;
 		this.defaultTenant = registry.defaultTenant();
 		this.metadata = metadata(registry);
-		this.create = Mono.deferContextual(context -> route(context, null, false));
+		this.create = new RouteMono(null);
 		this.reads = new IntentConnectionFactory(AccessIntent.READ);
 		this.writes = new IntentConnectionFactory(AccessIntent.WRITE);
 	}
@@ -125,7 +135,12 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 	 * @return a {@code Mono} of a {@link RoutedConnection}, or a {@link DataError}
 	 */
 	public Mono<Connection> create(ContextView context, @Nullable AccessIntent inferred) {
-		return Mono.defer(() -> route(context, inferred, false));
+		return new Mono<>() {
+			@Override
+			public void subscribe(CoreSubscriber<? super Connection> actual) {
+				route(actual, context, inferred, false);
+			}
+		};
 	}
 
 	/**
@@ -136,25 +151,34 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 	 * @return a {@code Mono} of a {@link RoutedConnection} to the primary, or a {@link DataError}
 	 */
 	public Mono<Connection> createForTransaction(ContextView context) {
-		return Mono.defer(() -> route(context, AccessIntent.WRITE, true));
+		return new Mono<>() {
+			@Override
+			public void subscribe(CoreSubscriber<? super Connection> actual) {
+				route(actual, context, AccessIntent.WRITE, true);
+			}
+		};
 	}
 
-	private Mono<Connection> route(ContextView context, @Nullable AccessIntent defaultIntent, boolean transaction) {
+	private void route(CoreSubscriber<? super Connection> actual, ContextView context,
+			@Nullable AccessIntent defaultIntent, boolean transaction) {
 		RoutingContext routing = RoutingContext.find(context);
 		TenantId tenant = routing != null ? routing.tenant() : this.defaultTenant;
 		if (tenant == null) {
-			return fail(context, DataError.missingContext());
+			fail(actual, context, DataError.missingContext());
+			return;
 		}
 		DataSource dataSource = this.registry.getDataSource(tenant);
 		if (dataSource == null) {
-			return fail(context, DataError.unknownTenant(tenant));
+			fail(actual, context, DataError.unknownTenant(tenant));
+			return;
 		}
 		TransactionBinding binding = TransactionBinding.find(context);
 		DataSource.Target target;
 		RoutingListener.Reason reason;
 		if (binding != null || transaction) {
 			if (binding != null && !binding.tenant().equals(tenant)) {
-				return fail(context, DataError.routingConflict(binding.tenant(), binding.dataSource().name(), tenant));
+				fail(actual, context, DataError.routingConflict(binding.tenant(), binding.dataSource().name(), tenant));
+				return;
 			}
 			if (routing != null) {
 				routing.pin().trip();
@@ -167,32 +191,91 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 			if (declared == null) {
 				declared = defaultIntent;
 			}
+			if (declared == AccessIntent.READ && routing != null && dataSource.consistency() == ReadConsistency.CAUSAL
+					&& dataSource instanceof ReplicatedDataSource replicated) {
+				CausalToken token = routing.pin().token();
+				if (token != null && token.dataSource().equals(dataSource.name())) {
+					routeCausal(actual, context, tenant, replicated, token);
+					return;
+				}
+			}
 			AccessIntent effective = routing != null
 					? routing.pin().apply(declared)
 					: (declared == AccessIntent.READ ? AccessIntent.READ : AccessIntent.WRITE);
 			target = dataSource.select(effective);
-			reason = reason(declared, effective, target);
+			if (target == null) {
+				fail(actual, context, DataError.noHealthyTarget(tenant, dataSource.name(), Role.REPLICA, null));
+				return;
+			}
+			reason = reason(declared, effective, target, dataSource);
 		}
 		this.listener.routed(context, tenant, target, reason);
-		return connect(target, tenant, context);
+		target.connectionFactory().create().subscribe(new HandOff(actual, context, tenant, target,
+				reason == RoutingListener.Reason.REPLICA && dataSource instanceof ReplicatedDataSource));
+	}
+
+	/**
+	 * A read that must see {@code token}: a replica known to have replayed it, or one that replays
+	 * it within the datasource's causal wait on the connection just taken, else the primary.
+	 * Connections taken for a wait that fails are closed, also when the subscriber cancels.
+	 */
+	private void routeCausal(CoreSubscriber<? super Connection> actual, ContextView context, TenantId tenant,
+			ReplicatedDataSource dataSource, CausalToken token) {
+		ReplicatedDataSource.CausalCandidate candidate = dataSource.selectCausal(token.position());
+		if (candidate != null && candidate.covered()) {
+			this.listener.routed(context, tenant, candidate.target(), RoutingListener.Reason.REPLICA_CAUSAL);
+			candidate.target().connectionFactory().create()
+					.subscribe(new HandOff(actual, context, tenant, candidate.target(), false));
+			return;
+		}
+		DataSource.Target primary = dataSource.primary();
+		Mono<Connection> toPrimary = Mono.defer(() -> {
+			this.listener.routed(context, tenant, primary, RoutingListener.Reason.PRIMARY_CAUSAL);
+			return connect(primary, tenant, context);
+		});
+		if (candidate == null) {
+			toPrimary.subscribe(actual);
+			return;
+		}
+		DataSource.Target replica = candidate.target();
+		Mono.from(replica.connectionFactory().create())
+				.flatMap(connection -> dataSource.awaitPosition(replica, connection, token.position())
+						.onErrorReturn(false)
+						.flatMap(reached -> reached
+								? Mono.just(connection)
+								: Mono.from(connection.close()).onErrorComplete().then(Mono.<Connection>empty()))
+						.doOnCancel(() -> Mono.from(connection.close()).onErrorComplete().subscribe()))
+				.map(connection -> {
+					this.listener.routed(context, tenant, replica, RoutingListener.Reason.REPLICA_CAUSAL);
+					return (Connection) new RoutedConnection(connection, replica, tenant, this.listener, context);
+				})
+				.onErrorResume(failure -> {
+					dataSource.reportFailure(replica, failure);
+					return Mono.empty();
+				})
+				.switchIfEmpty(toPrimary)
+				.subscribe(actual);
 	}
 
 	private static RoutingListener.Reason reason(@Nullable AccessIntent declared, AccessIntent effective,
-			DataSource.Target target) {
+			DataSource.Target target, DataSource dataSource) {
 		if (declared != AccessIntent.READ) {
 			return RoutingListener.Reason.PRIMARY_WRITE;
 		}
 		if (effective == AccessIntent.WRITE) {
 			return RoutingListener.Reason.PRIMARY_PINNED;
 		}
-		return target.role() == Role.REPLICA
-				? RoutingListener.Reason.REPLICA
-				: RoutingListener.Reason.PRIMARY_NO_REPLICA;
+		if (target.role() == Role.REPLICA) {
+			return RoutingListener.Reason.REPLICA;
+		}
+		return dataSource.replicas().isEmpty()
+				? RoutingListener.Reason.PRIMARY_NO_REPLICA
+				: RoutingListener.Reason.PRIMARY_NO_HEALTHY_REPLICA;
 	}
 
-	private Mono<Connection> fail(ContextView context, DataError error) {
+	private void fail(CoreSubscriber<? super Connection> actual, ContextView context, DataError error) {
 		this.listener.failed(context, error);
-		return Mono.error(error);
+		Operators.error(actual, error);
 	}
 
 	/**
@@ -207,13 +290,12 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 	}
 
 	private Mono<Connection> connect(DataSource.Target target, TenantId tenant, ContextView context) {
-		return Mono.from(target.connectionFactory().create())
-				.onErrorMap(failure -> {
-					DataError error = DataErrorClassifier.classify(failure, tenant, target.dataSource().name(), target.role());
-					this.listener.failed(context, error);
-					return error;
-				})
-				.map(connection -> new RoutedConnection(connection, target, tenant, this.listener, context));
+		return new Mono<>() {
+			@Override
+			public void subscribe(CoreSubscriber<? super Connection> actual) {
+				target.connectionFactory().create().subscribe(new HandOff(actual, context, tenant, target, false));
+			}
+		};
 	}
 
 	/**
@@ -278,6 +360,136 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 	}
 
 	/**
+	 * The publisher of {@link #create()} and of the intent views: built once, it routes every
+	 * subscriber with the subscriber's own context.
+	 */
+	private final class RouteMono extends Mono<Connection> {
+
+		private final @Nullable AccessIntent intent;
+
+		RouteMono(@Nullable AccessIntent intent) {
+			this.intent = intent;
+		}
+
+		@Override
+		public void subscribe(CoreSubscriber<? super Connection> actual) {
+			route(actual, actual.currentContext(), this.intent, false);
+		}
+	}
+
+	/**
+	 * Stands between a target's pool and the caller: wraps the connection in a
+	 * {@link RoutedConnection}, classifies a failure to connect, reports it to the datasource's
+	 * health, and sends a read whose replica failed to connect once to another target. One object
+	 * per subscription instead of a chain of operators: this is the routing path's hot spot.
+	 */
+	private final class HandOff implements CoreSubscriber<Connection>, Subscription {
+
+		private final CoreSubscriber<? super Connection> actual;
+
+		private final ContextView context;
+
+		private final TenantId tenant;
+
+		private DataSource.Target target;
+
+		/** A read to a replica of a {@link ReplicatedDataSource} may be sent elsewhere once. */
+		private boolean mayFailOver;
+
+		private volatile @Nullable Subscription upstream;
+
+		private boolean subscribed;
+
+		private volatile boolean requested;
+
+		private volatile boolean cancelled;
+
+		HandOff(CoreSubscriber<? super Connection> actual, ContextView context, TenantId tenant,
+				DataSource.Target target, boolean mayFailOver) {
+			this.actual = actual;
+			this.context = context;
+			this.tenant = tenant;
+			this.target = target;
+			this.mayFailOver = mayFailOver;
+		}
+
+		@Override
+		public Context currentContext() {
+			return this.actual.currentContext();
+		}
+
+		@Override
+		public void onSubscribe(Subscription subscription) {
+			// The second upstream, after a failover, arrives only once the first has terminated.
+			this.upstream = subscription;
+			if (!this.subscribed) {
+				this.subscribed = true;
+				this.actual.onSubscribe(this);
+			}
+			else if (this.cancelled) {
+				subscription.cancel();
+			}
+			else if (this.requested) {
+				subscription.request(Long.MAX_VALUE);
+			}
+		}
+
+		@Override
+		public void onNext(Connection connection) {
+			this.actual.onNext(new RoutedConnection(connection, this.target, this.tenant,
+					RoutingConnectionFactory.this.listener, this.context));
+		}
+
+		@Override
+		public void onError(Throwable failure) {
+			DataSource.Target failed = this.target;
+			DataError error = DataErrorClassifier.classify(failure, this.tenant, failed.dataSource().name(), failed.role());
+			RoutingConnectionFactory.this.listener.failed(this.context, error);
+			if (failed.dataSource() instanceof ReplicatedDataSource replicated) {
+				replicated.reportFailure(failed, error);
+				if (this.mayFailOver && !this.cancelled && DataErrorClassifier.isTargetFailure(error)) {
+					this.mayFailOver = false;
+					DataSource.Target next = replicated.select(AccessIntent.READ);
+					if (next != null && next != failed) {
+						this.target = next;
+						RoutingConnectionFactory.this.listener.routed(this.context, this.tenant, next,
+								next.role() == Role.REPLICA ? RoutingListener.Reason.REPLICA_FAILOVER
+										: RoutingListener.Reason.PRIMARY_NO_HEALTHY_REPLICA);
+						next.connectionFactory().create().subscribe(this);
+						return;
+					}
+				}
+			}
+			this.actual.onError(error);
+		}
+
+		@Override
+		public void onComplete() {
+			this.actual.onComplete();
+		}
+
+		@Override
+		public void request(long n) {
+			if (Operators.validate(n)) {
+				this.requested = true;
+				Subscription current = this.upstream;
+				if (current != null) {
+					current.request(n);
+				}
+			}
+		}
+
+		@Override
+		public void cancel() {
+			this.cancelled = true;
+			Subscription current = this.upstream;
+			if (current != null) {
+				current.cancel();
+			}
+		}
+	}
+
+	/**
 	 * The view returned by {@link #forIntent(AccessIntent)}: its publisher is built once.
 	 */
 	private final class IntentConnectionFactory implements ConnectionFactory {
@@ -288,7 +500,7 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 
 		IntentConnectionFactory(AccessIntent intent) {
 			this.intent = intent;
-			this.create = Mono.deferContextual(context -> route(context, intent, false));
+			this.create = new RouteMono(intent);
 		}
 
 		@Override

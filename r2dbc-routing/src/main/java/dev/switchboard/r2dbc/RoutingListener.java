@@ -35,7 +35,19 @@ public interface RoutingListener {
 		PRIMARY_TRANSACTION,
 
 		/** A read of a datasource without replicas: the primary. */
-		PRIMARY_NO_REPLICA;
+		PRIMARY_NO_REPLICA,
+
+		/** A read when every replica is out of rotation or lagging: the primary. */
+		PRIMARY_NO_HEALTHY_REPLICA,
+
+		/** A read retried on another replica after its first one failed to connect. */
+		REPLICA_FAILOVER,
+
+		/** A read after a write in causal mode, served by a replica that has replayed the write. */
+		REPLICA_CAUSAL,
+
+		/** A read after a write in causal mode that no replica had replayed in time: the primary. */
+		PRIMARY_CAUSAL;
 
 		/**
 		 * Return the reason in lower case with dashes, for metric tags.

@@ -1,0 +1,107 @@
+package dev.switchboard.r2dbc;
+
+import java.time.Duration;
+import java.util.Locale;
+
+import dev.switchboard.api.ReplicationPosition;
+import io.r2dbc.spi.Connection;
+import org.jspecify.annotations.Nullable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * How an engine tells replication positions: the primary's position, the position a replica has
+ * replayed, the position of a session's last commit, and a bounded wait for a replica to reach a
+ * position. PostgreSQL uses WAL locations, MariaDB GTIDs.
+ */
+enum Replication {
+
+	/** PostgreSQL streaming replication: WAL locations; a replica's wait polls its replay location. */
+	POSTGRESQL("SELECT pg_current_wal_lsn()::text", "SELECT pg_last_wal_replay_lsn()::text",
+			"SELECT pg_current_wal_lsn()::text"),
+
+	/** MariaDB GTID replication: {@code MASTER_GTID_WAIT} waits on the replica. */
+	MARIADB("SELECT @@GLOBAL.gtid_binlog_pos", "SELECT @@GLOBAL.gtid_slave_pos", "SELECT @@SESSION.last_gtid");
+
+	/** How long a PostgreSQL replica's replay location is polled between two looks. */
+	private static final Duration POLL = Duration.ofMillis(5);
+
+	private final String primaryPosition;
+
+	private final String replayedPosition;
+
+	private final String committedPosition;
+
+	Replication(String primaryPosition, String replayedPosition, String committedPosition) {
+		this.primaryPosition = primaryPosition;
+		this.replayedPosition = replayedPosition;
+		this.committedPosition = committedPosition;
+	}
+
+	/**
+	 * Return the replication of the engine a connection leads to.
+	 * @param connection an open connection
+	 * @return the replication, or {@code null} for engines without positions Switchboard knows
+	 * (H2, MySQL)
+	 */
+	static @Nullable Replication of(Connection connection) {
+		String product = connection.getMetadata().getDatabaseProductName().toLowerCase(Locale.ROOT);
+		String version = connection.getMetadata().getDatabaseVersion().toLowerCase(Locale.ROOT);
+		if (product.contains("postgres")) {
+			return POSTGRESQL;
+		}
+		if (product.contains("mariadb") || version.contains("mariadb")) {
+			return MARIADB;
+		}
+		return null;
+	}
+
+	/** The primary's current position; empty when it has written nothing yet. */
+	Mono<ReplicationPosition> primaryPosition(Connection connection) {
+		return position(connection, this.primaryPosition);
+	}
+
+	/** The position a replica has replayed; empty when it has replayed nothing yet. */
+	Mono<ReplicationPosition> replayedPosition(Connection connection) {
+		return position(connection, this.replayedPosition);
+	}
+
+	/** The position after the session's last commit on the primary; empty when it wrote nothing. */
+	Mono<ReplicationPosition> committedPosition(Connection connection) {
+		return position(connection, this.committedPosition);
+	}
+
+	/**
+	 * Wait, at most {@code timeout}, for a replica to replay {@code wanted}.
+	 * @return the replica's position when it covers {@code wanted}, else empty
+	 */
+	Mono<ReplicationPosition> await(Connection connection, ReplicationPosition wanted, Duration timeout) {
+		if (this == MARIADB && !timeout.isZero()) {
+			// One round trip: the server waits for the GTID, 0 when reached, -1 on timeout.
+			String seconds = String.format(Locale.ROOT, "%.3f", timeout.toNanos() / 1e9);
+			return Flux.from(connection.createStatement("SELECT MASTER_GTID_WAIT('" + wanted + "', " + seconds + ")")
+						.execute())
+					.concatMap(result -> result.map((row, metadata) -> row.get(0, Long.class)))
+					.next()
+					.filter(outcome -> outcome == 0L)
+					.flatMap(reached -> replayedPosition(connection))
+					.filter(position -> position.covers(wanted));
+		}
+		long deadline = System.nanoTime() + timeout.toNanos();
+		return replayedPosition(connection)
+				.filter(position -> position.covers(wanted))
+				.repeatWhenEmpty(attempts -> attempts.takeWhile(attempt -> System.nanoTime() < deadline)
+						.delayElements(POLL));
+	}
+
+	private static Mono<ReplicationPosition> position(Connection connection, String sql) {
+		return Flux.from(connection.createStatement(sql).execute())
+				.concatMap(result -> result.map((row, metadata) -> {
+					String value = row.get(0, String.class);
+					return value == null ? "" : value.strip();
+				}))
+				.next()
+				.filter(value -> !value.isEmpty())
+				.map(ReplicationPosition::parse);
+	}
+}
