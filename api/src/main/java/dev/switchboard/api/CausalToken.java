@@ -65,7 +65,9 @@ public final class CausalToken {
 			return new CausalToken(dataSource, ReplicationPosition.parse(value.substring(at + 1)));
 		}
 		catch (IllegalArgumentException ex) {
-			throw DataError.invalidCausalToken(value, ex.getMessage());
+			// The message of the parser quotes the raw value; the error shows it escaped instead.
+			throw DataError.invalidCausalToken(value,
+					"the position is neither a WAL location such as 0/3000148 nor a GTID position such as 0-1-42");
 		}
 	}
 

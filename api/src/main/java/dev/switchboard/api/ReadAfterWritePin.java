@@ -26,6 +26,12 @@ public final class ReadAfterWritePin {
 
 	private volatile @Nullable CausalToken token;
 
+	private static final java.util.concurrent.atomic.AtomicIntegerFieldUpdater<ReadAfterWritePin> PENDING =
+			java.util.concurrent.atomic.AtomicIntegerFieldUpdater.newUpdater(ReadAfterWritePin.class, "pending");
+
+	/** Connections to a causal primary handed out and not yet released: their position is unknown. */
+	private volatile int pending;
+
 	/**
 	 * Return the intent the statement must be routed with, recording writes as they pass.
 	 * @param intent the intent of the statement, or {@code null} when it is unknown
@@ -74,6 +80,32 @@ public final class ReadAfterWritePin {
 			}
 		}
 		while (!TOKEN.compareAndSet(this, current, merged));
+	}
+
+	/**
+	 * Record that a connection to a causal primary was handed to the request: until it is released
+	 * and its position read ({@link #positionSettled()}), the request's token may be behind its
+	 * writes, so its reads go to the primary.
+	 */
+	public void positionPending() {
+		PENDING.incrementAndGet(this);
+	}
+
+	/**
+	 * Record that a connection counted by {@link #positionPending()} was released, after its
+	 * position, if any, was {@link #observe observed}.
+	 */
+	public void positionSettled() {
+		PENDING.decrementAndGet(this);
+	}
+
+	/**
+	 * Tell whether a connection to a causal primary is still out, so that the token may not cover
+	 * the request's writes yet.
+	 * @return {@code true} while such a connection is out
+	 */
+	public boolean isPositionPending() {
+		return this.pending > 0;
 	}
 
 	/**

@@ -18,6 +18,8 @@ import io.r2dbc.pool.ConnectionPoolConfiguration;
 import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.ConnectionFactories;
 import io.r2dbc.spi.ConnectionFactory;
+import io.r2dbc.spi.R2dbcNonTransientResourceException;
+import io.r2dbc.spi.ValidationDepth;
 import org.jspecify.annotations.Nullable;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
@@ -366,9 +368,9 @@ public final class ReplicatedDataSource implements DataSource, Disposable, Close
 
 	private Mono<Void> look(PoolTarget target, Connection connection, boolean trackLag) {
 		if (!trackLag) {
-			return Flux.from(connection.createStatement("SELECT 1").execute())
-					.concatMap(result -> result.getRowsUpdated())
-					.then();
+			return Mono.from(connection.validate(ValidationDepth.REMOTE))
+					.flatMap(valid -> valid ? Mono.<Void>empty()
+							: Mono.error(new R2dbcNonTransientResourceException(target.name + " is not valid")));
 		}
 		return replication(connection).flatMap(engine -> {
 			long sampled = System.nanoTime();

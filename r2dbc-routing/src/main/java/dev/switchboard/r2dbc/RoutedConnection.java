@@ -21,6 +21,7 @@ import io.r2dbc.spi.Wrapped;
 import org.reactivestreams.Publisher;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import org.jspecify.annotations.Nullable;
 import reactor.util.context.ContextView;
 
 /**
@@ -49,6 +50,14 @@ public final class RoutedConnection implements Connection, Wrapped<Connection> {
 	/** Whether a statement or batch was created: only then can a causal write have happened. */
 	private volatile boolean used;
 
+	private static final java.util.concurrent.atomic.AtomicIntegerFieldUpdater<RoutedConnection> SETTLED =
+			java.util.concurrent.atomic.AtomicIntegerFieldUpdater.newUpdater(RoutedConnection.class, "settled");
+
+	/** The request whose causal token this connection to a causal primary updates when released. */
+	private final @Nullable RoutingContext causalRequest;
+
+	private volatile int settled;
+
 	RoutedConnection(Connection delegate, DataSource.Target target, TenantId tenant, RoutingListener listener,
 			ContextView context) {
 		this.delegate = delegate;
@@ -56,6 +65,18 @@ public final class RoutedConnection implements Connection, Wrapped<Connection> {
 		this.tenant = tenant;
 		this.listener = listener;
 		this.context = context;
+		this.causalRequest = causalRequest(target, context);
+		if (this.causalRequest != null) {
+			this.causalRequest.pin().positionPending();
+		}
+	}
+
+	private static @Nullable RoutingContext causalRequest(DataSource.Target target, ContextView context) {
+		if (target.role() != Role.PRIMARY || target.dataSource().consistency() != ReadConsistency.CAUSAL
+				|| !(target.dataSource() instanceof ReplicatedDataSource)) {
+			return null;
+		}
+		return RoutingContext.find(context);
 	}
 
 	/**
@@ -122,19 +143,26 @@ public final class RoutedConnection implements Connection, Wrapped<Connection> {
 	@Override
 	public Mono<Void> close() {
 		Mono<Void> close = guard(this.delegate.close()).doOnSubscribe(subscription -> this.closed = true);
-		if (!this.used || this.target.role() != Role.PRIMARY
-				|| this.target.dataSource().consistency() != ReadConsistency.CAUSAL
-				|| !(this.target.dataSource() instanceof ReplicatedDataSource replicated)) {
+		RoutingContext routing = this.causalRequest;
+		if (routing == null) {
 			return close;
 		}
-		RoutingContext routing = RoutingContext.find(this.context);
-		if (routing == null || this.closed) {
-			return close;
+		ReplicatedDataSource replicated = (ReplicatedDataSource) this.target.dataSource();
+		Mono<Void> capture = this.used && !this.closed
+				? replicated.committedPosition(this.delegate)
+						.doOnNext(position -> routing.pin().observe(CausalToken.of(replicated.name(), position)))
+						.onErrorComplete()
+						.then()
+				: Mono.empty();
+		// Settled before the caller hears of the release (doFinally would run after), so that its
+		// next read already sees the token.
+		return capture.then(close).doOnTerminate(this::settle).doOnCancel(this::settle);
+	}
+
+	private void settle() {
+		if (SETTLED.compareAndSet(this, 0, 1)) {
+			this.causalRequest.pin().positionSettled();
 		}
-		return replicated.committedPosition(this.delegate)
-				.doOnNext(position -> routing.pin().observe(CausalToken.of(replicated.name(), position)))
-				.onErrorComplete()
-				.then(close);
 	}
 
 	@Override

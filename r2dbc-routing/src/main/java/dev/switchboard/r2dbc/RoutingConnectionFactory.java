@@ -194,7 +194,8 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 			if (declared == AccessIntent.READ && routing != null && dataSource.consistency() == ReadConsistency.CAUSAL
 					&& dataSource instanceof ReplicatedDataSource replicated) {
 				CausalToken token = routing.pin().token();
-				if (token != null && token.dataSource().equals(dataSource.name())) {
+				// While a write's connection is out, its position is not in the token yet: pinned.
+				if (token != null && token.dataSource().equals(dataSource.name()) && !routing.pin().isPositionPending()) {
 					routeCausal(actual, context, tenant, replicated, token);
 					return;
 				}
