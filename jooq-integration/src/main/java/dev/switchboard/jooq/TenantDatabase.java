@@ -205,9 +205,19 @@ public final class TenantDatabase {
 			boolean[] emitted = { false };
 			return attempt.get()
 					.doOnNext(element -> emitted[0] = true)
-					.onErrorResume(failure -> !emitted[0] && failure instanceof DataError error
-							&& error.kind() == DataError.Kind.TRANSIENT ? attempt.get() : Flux.error(failure));
+					.onErrorResume(failure -> !emitted[0] && isTransient(failure) ? attempt.get() : Flux.error(failure));
 		});
+	}
+
+	/** jOOQ may wrap the routed connection's {@link DataError} in its own exception. */
+	private static boolean isTransient(Throwable failure) {
+		int depth = 0;
+		for (Throwable t = failure; t != null && depth < 8; t = t.getCause(), depth++) {
+			if (t instanceof DataError error) {
+				return error.kind() == DataError.Kind.TRANSIENT;
+			}
+		}
+		return false;
 	}
 
 	/**
