@@ -119,6 +119,16 @@ final class RegistryFactory {
 				throw new SwitchboardConfigurationException(key + ".replicas[" + i + "]", "is not usable: " + ex.getMessage(), ex);
 			}
 		}
+		try {
+			builder.consistency(properties.consistency());
+		}
+		catch (IllegalArgumentException ex) {
+			throw new SwitchboardConfigurationException(key + ".consistency", "must be pin or causal", ex);
+		}
+		setting(key + ".max-replication-lag", () -> builder.maxReplicationLag(properties.maxReplicationLag()));
+		setting(key + ".causal-wait", () -> builder.causalWait(properties.causalWait()));
+		setting(key + ".probe-interval", () -> builder.probeInterval(properties.probeInterval()));
+		builder.readsFallBackToPrimary(properties.readsFallBackToPrimary());
 		builder.pool(configuration -> {
 			configuration.maxSize(pool.maxSize()).initialSize(pool.initialSize())
 					.maxAcquireTime(pool.maxAcquireTime()).maxIdleTime(pool.maxIdleTime());
@@ -130,6 +140,18 @@ final class RegistryFactory {
 	}
 
 	/** The dialect of each datasource: as configured, else from what its primary reports. */
+	private static void setting(String key, Runnable apply) {
+		try {
+			apply.run();
+		}
+		catch (IllegalArgumentException ex) {
+			// The builder's message names the setting and the value; the key says where it is.
+			String message = ex.getMessage();
+			int must = message.indexOf("must ");
+			throw new SwitchboardConfigurationException(key, must >= 0 ? message.substring(must) : message, ex);
+		}
+	}
+
 	static void dialects(SwitchboardProperties properties, TenantRegistry registry, RoutedDsl.Builder builder) {
 		Map<String, SwitchboardProperties.DataSourceProperties> dataSources = orEmpty(properties.datasources());
 		for (DataSource dataSource : registry.dataSources()) {

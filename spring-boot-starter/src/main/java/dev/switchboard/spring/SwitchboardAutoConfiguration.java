@@ -115,7 +115,8 @@ public class SwitchboardAutoConfiguration {
 		@Bean
 		TenantWebFilter switchboardTenantWebFilter(TenantResolver resolver, DataSourceRegistry registry,
 				SwitchboardProperties properties) {
-			return new TenantWebFilter(resolver, registry, properties.web().excludedPaths());
+			return new TenantWebFilter(resolver, registry, properties.web().excludedPaths(),
+					properties.web().causalTokenHeader());
 		}
 	}
 

@@ -3,6 +3,7 @@ package dev.switchboard.spring;
 import java.time.Duration;
 
 import dev.switchboard.api.DataSource;
+import dev.switchboard.r2dbc.ReplicatedDataSource;
 import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.ValidationDepth;
 import org.springframework.boot.health.contributor.AbstractReactiveHealthIndicator;
@@ -11,7 +12,8 @@ import reactor.core.publisher.Mono;
 
 /**
  * The health of one server of a datasource: a connection from its pool validated against the
- * server, within 2 s.
+ * server, within 2 s, with what the datasource's probe knows of it: whether it is in rotation and,
+ * when lag is measured, how far behind the primary it is.
  */
 final class SwitchboardHealthIndicator extends AbstractReactiveHealthIndicator {
 
@@ -30,9 +32,17 @@ final class SwitchboardHealthIndicator extends AbstractReactiveHealthIndicator {
 						connection -> Mono.from(connection.validate(ValidationDepth.REMOTE)),
 						Connection::close)
 				.timeout(TIMEOUT)
-				.map(valid -> (valid ? builder.up() : builder.down())
-						.withDetail("datasource", this.target.dataSource().name())
-						.withDetail("role", this.target.role().tag())
-						.build());
+				.map(valid -> {
+					(valid ? builder.up() : builder.down()).withDetail("datasource", this.target.dataSource().name())
+							.withDetail("role", this.target.role().tag());
+					if (this.target.dataSource() instanceof ReplicatedDataSource replicated) {
+						ReplicatedDataSource.TargetStatus status = replicated.status(this.target);
+						builder.withDetail("inRotation", status.available());
+						if (status.lag() != null) {
+							builder.withDetail("lag", status.lag().toString());
+						}
+					}
+					return builder.build();
+				});
 	}
 }

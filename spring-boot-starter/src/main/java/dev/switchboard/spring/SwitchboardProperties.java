@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
+import dev.switchboard.api.ReadConsistency;
 import org.jooq.SQLDialect;
 import org.jspecify.annotations.Nullable;
 import org.springframework.boot.context.properties.ConfigurationProperties;
@@ -19,10 +20,13 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *       primary: r2dbc:postgresql://app:${DB_PASSWORD}@db1:5432/orders
  *       replicas: [ "r2dbc:postgresql://app:${DB_PASSWORD}@db2:5432/orders" ]
  *       pool: { max-size: 20, max-acquire-time: 2s }
+ *       consistency: causal          # or pin, the default
+ *       max-replication-lag: 1s      # skip replicas further behind
  *   tenants:
  *     acme: { datasource: pg-main }
  *   web:
  *     tenant-header: X-Tenant-Id
+ *     causal-token-header: Switchboard-Causal-Token
  * </pre>
  *
  * @param defaultTenant the tenant for pipelines without a routing context; none by default
@@ -39,9 +43,12 @@ public record SwitchboardProperties(@Nullable String defaultTenant, @DefaultValu
 	 * @param enabled whether the filter is installed
 	 * @param tenantHeader the request header that names the tenant
 	 * @param excludedPaths path patterns served without a tenant
+	 * @param causalTokenHeader the request and response header that carries the causal token, so
+	 * that read-your-writes holds across requests and instances; blank to carry none
 	 */
 	public record Web(@DefaultValue("true") boolean enabled, @DefaultValue("X-Tenant-Id") String tenantHeader,
-			@DefaultValue("/actuator/**") List<String> excludedPaths) {
+			@DefaultValue("/actuator/**") List<String> excludedPaths,
+			@DefaultValue("Switchboard-Causal-Token") String causalTokenHeader) {
 	}
 
 	/**
@@ -50,9 +57,17 @@ public record SwitchboardProperties(@Nullable String defaultTenant, @DefaultValu
 	 * @param replicas the R2DBC URLs of the replicas
 	 * @param dialect the SQL dialect; taken from the URL's driver when not set
 	 * @param pool the settings of each of its pools
+	 * @param consistency how reads after a write are served: {@code pin} (to the primary, the
+	 * default) or {@code causal} (to a replica that has replayed the write)
+	 * @param maxReplicationLag replicas further behind are skipped; none by default
+	 * @param causalWait how long a causal read waits for a replica before it goes to the primary
+	 * @param probeInterval how often replicas are measured and failed servers tried again
+	 * @param readsFallBackToPrimary whether reads go to the primary when no replica is available
 	 */
 	public record DataSourceProperties(@Nullable String primary, @Nullable List<String> replicas,
-			@Nullable SQLDialect dialect, @DefaultValue Pool pool) {
+			@Nullable SQLDialect dialect, @DefaultValue Pool pool, @DefaultValue("pin") ReadConsistency consistency,
+			@Nullable Duration maxReplicationLag, @DefaultValue("100ms") Duration causalWait,
+			@DefaultValue("1s") Duration probeInterval, @DefaultValue("true") boolean readsFallBackToPrimary) {
 	}
 
 	/**

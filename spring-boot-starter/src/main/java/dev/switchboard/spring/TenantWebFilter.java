@@ -3,6 +3,7 @@ package dev.switchboard.spring;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
+import dev.switchboard.api.CausalToken;
 import dev.switchboard.api.DataError;
 import dev.switchboard.api.DataSourceRegistry;
 import dev.switchboard.api.RoutingContext;
@@ -27,11 +28,21 @@ import reactor.core.publisher.Mono;
  * <p>A request without a tenant, or with a malformed one, is answered 400; a tenant that is not
  * configured, 404; both as RFC 9457 {@code application/problem+json}. Paths matching the
  * excluded patterns ({@code /actuator/**} by default) pass without a tenant. Thread-safe.
+ *
+ * <p>With a causal token header ({@code Switchboard-Causal-Token} by default), a token the request
+ * brings is kept in its pin, so its reads see the writes of the request that returned it, from
+ * this instance or another; a malformed token is answered 400. When the response commits, it
+ * carries the request's token, if it has one, after the positions of its writes are known (waiting
+ * at most 1 s for connections still being released).
  */
 public final class TenantWebFilter implements WebFilter, Ordered {
 
 	/** Runs early, so that every later filter and handler sees the tenant. */
 	public static final int ORDER = Ordered.HIGHEST_PRECEDENCE + 100;
+
+	private static final java.time.Duration SETTLE_POLL = java.time.Duration.ofMillis(5);
+
+	private static final int SETTLE_POLLS = 200;
 
 	private final TenantResolver resolver;
 
@@ -39,16 +50,32 @@ public final class TenantWebFilter implements WebFilter, Ordered {
 
 	private final List<PathPattern> excluded;
 
+	private final @Nullable String tokenHeader;
+
 	/**
-	 * Create the filter.
+	 * Create the filter, without causal tokens.
 	 * @param resolver finds the tenant of a request
 	 * @param registry the tenants that exist
 	 * @param excludedPaths path patterns served without a tenant
 	 */
 	public TenantWebFilter(TenantResolver resolver, DataSourceRegistry registry, List<String> excludedPaths) {
+		this(resolver, registry, excludedPaths, null);
+	}
+
+	/**
+	 * Create the filter.
+	 * @param resolver finds the tenant of a request
+	 * @param registry the tenants that exist
+	 * @param excludedPaths path patterns served without a tenant
+	 * @param tokenHeader the header that carries the causal token in requests and responses, or
+	 * {@code null} (or blank) for none
+	 */
+	public TenantWebFilter(TenantResolver resolver, DataSourceRegistry registry, List<String> excludedPaths,
+			@Nullable String tokenHeader) {
 		this.resolver = resolver;
 		this.registry = registry;
 		this.excluded = excludedPaths.stream().map(PathPatternParser.defaultInstance::parse).toList();
+		this.tokenHeader = tokenHeader == null || tokenHeader.isBlank() ? null : tokenHeader;
 	}
 
 	@Override
@@ -78,7 +105,40 @@ public final class TenantWebFilter implements WebFilter, Ordered {
 			return problem(exchange, HttpStatus.NOT_FOUND, "Unknown tenant",
 					"tenant '" + tenant + "' is not configured", tenant.value());
 		}
-		return chain.filter(exchange).contextWrite(RoutingContext.forTenant(tenant));
+		if (this.tokenHeader == null) {
+			return chain.filter(exchange).contextWrite(RoutingContext.forTenant(tenant));
+		}
+		RoutingContext routing = RoutingContext.of(tenant);
+		String brought = exchange.getRequest().getHeaders().getFirst(this.tokenHeader);
+		if (brought != null) {
+			try {
+				routing.pin().observe(CausalToken.parse(brought));
+			}
+			catch (DataError ex) {
+				return problem(exchange, HttpStatus.BAD_REQUEST, "Invalid causal token", ex.getMessage(), tenant.value());
+			}
+		}
+		String header = this.tokenHeader;
+		exchange.getResponse().beforeCommit(() -> settled(routing).then(Mono.fromRunnable(() -> {
+			CausalToken token = routing.causalToken();
+			if (token != null) {
+				exchange.getResponse().getHeaders().set(header, token.toString());
+			}
+		})));
+		return chain.filter(exchange).contextWrite(routing.asContextWriter());
+	}
+
+	/**
+	 * Complete when no connection of the request to a causal primary is still being released, or
+	 * after 1 s: a pipeline that cancels after its first element releases its connection after the
+	 * handler has completed.
+	 */
+	private static Mono<Void> settled(RoutingContext routing) {
+		return Mono.fromSupplier(routing.pin()::isPositionPending)
+				.filter(pending -> !pending)
+				.repeatWhenEmpty(SETTLE_POLLS, polls -> polls.delayElements(SETTLE_POLL))
+				.onErrorComplete()
+				.then();
 	}
 
 	private static Mono<Void> problem(ServerWebExchange exchange, HttpStatus status, String title, String detail,

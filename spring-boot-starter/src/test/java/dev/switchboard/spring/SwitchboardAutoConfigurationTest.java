@@ -5,6 +5,7 @@ import dev.switchboard.r2dbc.RoutingConnectionFactory;
 import io.r2dbc.spi.ConnectionFactory;
 import org.jooq.DSLContext;
 import org.jooq.SQLDialect;
+import dev.switchboard.api.ReadConsistency;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
@@ -91,6 +92,27 @@ class SwitchboardAutoConfigurationTest {
 		assertFailsNaming("switchboard.default-tenant", "names tenant 'hooli'",
 				"switchboard.datasources.main.primary=r2dbc:h2:mem:///x", "switchboard.tenants.acme.datasource=main",
 				"switchboard.default-tenant=hooli");
+	}
+
+	@Test
+	void badReplicationSettingsNameTheKey() {
+		assertFailsNaming("switchboard.datasources.main.max-replication-lag", "must be positive",
+				"switchboard.datasources.main.primary=r2dbc:h2:mem:///x",
+				"switchboard.datasources.main.max-replication-lag=-1s", "switchboard.tenants.acme.datasource=main");
+		assertFailsNaming("switchboard.datasources.main.causal-wait", "must be from 0 to 10s",
+				"switchboard.datasources.main.primary=r2dbc:h2:mem:///x",
+				"switchboard.datasources.main.causal-wait=1m", "switchboard.tenants.acme.datasource=main");
+		assertFailsNaming("switchboard.datasources.main.probe-interval", "must be from 10ms to 1m",
+				"switchboard.datasources.main.primary=r2dbc:h2:mem:///x",
+				"switchboard.datasources.main.probe-interval=1ms", "switchboard.tenants.acme.datasource=main");
+	}
+
+	@Test
+	void causalConsistencyIsConfigured() {
+		this.runner.withPropertyValues(GOOD).withPropertyValues("switchboard.datasources.main.consistency=causal")
+				.run(context -> assertThat(context.getBean(RoutingConnectionFactory.class).registry().dataSources())
+						.singleElement()
+						.satisfies(dataSource -> assertThat(dataSource.consistency()).isEqualTo(ReadConsistency.CAUSAL)));
 	}
 
 	@Test

@@ -52,6 +52,10 @@ class SwitchboardWebFluxIT {
 		properties.add("switchboard.tenants.acme.datasource", () -> "pg-main");
 		properties.add("switchboard.tenants.globex.datasource", () -> "maria-main");
 		properties.add("switchboard.tenants.lagging.datasource", () -> "pg-lagging");
+		properties.add("switchboard.datasources.pg-causal.primary", () -> pg.url(pg.primary()));
+		properties.add("switchboard.datasources.pg-causal.replicas[0]", () -> pg.url(pg.laggingReplica()));
+		properties.add("switchboard.datasources.pg-causal.consistency", () -> "causal");
+		properties.add("switchboard.tenants.causal.datasource", () -> "pg-causal");
 	}
 
 	@BeforeAll
@@ -101,6 +105,40 @@ class SwitchboardWebFluxIT {
 	}
 
 	@Test
+	void theCausalTokenOfAWriteGivesTheNextRequestReadYourWrites() {
+		int stale = 0;
+		int missedWithoutToken = 0;
+		for (int i = 0; i < 20; i++) {
+			String id = "causal-" + UUID.randomUUID();
+			String token = this.client.put().uri("/notes/{id}", id).header("X-Tenant-Id", "causal").exchange()
+					.expectStatus().isNoContent()
+					.returnResult(Void.class).getResponseHeaders().getFirst("Switchboard-Causal-Token");
+			assertThat(token).startsWith("pg-causal@");
+			// The next request, as another instance would get it: only the header carries the write.
+			if (this.client.get().uri("/notes/{id}", id).header("X-Tenant-Id", "causal")
+					.header("Switchboard-Causal-Token", token).exchange().returnResult(String.class).getStatus().value() != 200) {
+				stale++;
+			}
+			if (this.client.get().uri("/notes/{id}", id).header("X-Tenant-Id", "causal").exchange()
+					.returnResult(String.class).getStatus().value() == 404) {
+				missedWithoutToken++;
+			}
+		}
+		assertThat(stale).isZero();
+		assertThat(missedWithoutToken).as("the control: without the token, the 2 s replica misses the write")
+				.isGreaterThan(15);
+	}
+
+	@Test
+	void aMalformedCausalTokenIsABadRequestProblem() {
+		this.client.get().uri("/notes/x").header("X-Tenant-Id", "causal").header("Switchboard-Causal-Token", "pg-causal@0/zz")
+				.exchange()
+				.expectStatus().isBadRequest()
+				.expectHeader().contentType("application/problem+json")
+				.expectBody().jsonPath("$.title").isEqualTo("Invalid causal token");
+	}
+
+	@Test
 	void springTransactionsCarryJooqStatementsAndRollBack() {
 		String committed = "spring-" + UUID.randomUUID();
 		String rolledBack = "spring-" + UUID.randomUUID();
@@ -146,12 +184,24 @@ class SwitchboardWebFluxIT {
 	}
 
 	@Test
-	void healthReportsEveryServer() {
+	void healthReportsEveryServer() throws InterruptedException {
+		// The causal datasource's first lag measurement comes with its first probe, 1 s after start.
+		for (int i = 0; i < 30 && !health().contains("\"lag\""); i++) {
+			Thread.sleep(100);
+		}
 		this.client.get().uri("/actuator/health").exchange()
 				.expectStatus().isOk()
 				.expectBody()
 				.jsonPath("$.components.switchboard.status").isEqualTo("UP")
 				.jsonPath("$.components.switchboard.components['pg-main-primary'].status").isEqualTo("UP")
-				.jsonPath("$.components.switchboard.components['maria-main-replica-0'].details.role").isEqualTo("replica");
+				.jsonPath("$.components.switchboard.components['maria-main-replica-0'].details.role").isEqualTo("replica")
+				.jsonPath("$.components.switchboard.components['maria-main-replica-0'].details.inRotation").isEqualTo(true)
+				// A causal datasource measures its replicas' lag, so health shows it.
+				.jsonPath("$.components.switchboard.components['pg-causal-replica-0'].details.lag").exists();
+	}
+
+	String health() {
+		return this.client.get().uri("/actuator/health").exchange().returnResult(String.class).getResponseBody()
+				.collectList().map(parts -> String.join("", parts)).block();
 	}
 }

@@ -76,6 +76,14 @@ class TestApplication {
 							.defaultIfEmpty("not found");
 					return written.flatMap(body -> ServerResponse.ok().bodyValue(body));
 				})
+				.PUT("/notes/{id}", request -> db.execute(dsl -> dsl.insertInto(DSL.table("notes"), DSL.field("id"),
+								DSL.field("tenant"), DSL.field("body")).values(request.pathVariable("id"), "web", "written"))
+						.flatMap(n -> ServerResponse.noContent().build()))
+				.GET("/notes/{id}", request -> db.query(dsl -> dsl.select(DSL.field("body", String.class)).from("notes")
+								.where(DSL.field("id").eq(request.pathVariable("id"))))
+						.next().map(Record1::value1)
+						.flatMap(body -> ServerResponse.ok().bodyValue(body))
+						.switchIfEmpty(ServerResponse.notFound().build()))
 				.POST("/spring-tx/{id}", request -> {
 					String id = request.pathVariable("id");
 					boolean fail = request.queryParam("fail").isPresent();
