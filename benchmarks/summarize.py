@@ -10,6 +10,8 @@ Every ratio is printed as `ratio <name>: <value>`, one per line, so that a scrip
   ratio spring route <max>/<min>                the same for Spring
   ratio routed/direct <select|insert> c<N>      Switchboard's ops/s over plain jOOQ on a pool (higher is better)
   ratio routed/spring <select|insert> c<N>      Switchboard's ops/s over jOOQ on Spring's routing
+  ratio causal/pin write-read c<N>              causal consistency's requests/s over the pin's
+  ratio replica-reads/reads <pin|causal> c<N>   the share of reads after a write that a replica served
 
 Then one `target <name>: met|missed (...)` line per target of issue #6. A ratio or target whose
 benchmarks are not in the result is left out.
@@ -20,6 +22,7 @@ import sys
 
 ROUTE = "RouteDecisionBenchmark"
 END_TO_END = "EndToEndBenchmark"
+READ_YOUR_WRITES = "ReadYourWritesBenchmark"
 
 # The flatness check: the slowest tenant count may cost at most this much more than the fastest.
 FLAT_TOLERANCE = 1.25
@@ -42,6 +45,7 @@ def load(path):
             "error": primary.get("scoreError"),
             "unit": primary["scoreUnit"],
             "bytes": norm["score"] if norm else None,
+            "secondary": {key: value["score"] for key, value in run.get("secondaryMetrics", {}).items()},
             "range": (min(iterations), max(iterations)) if iterations else None,
         })
     return rows
@@ -125,6 +129,20 @@ def main(path):
                 base = find(rows, END_TO_END, method, variant=other)
                 if routed and base:
                     ratios.append((f"routed/{other} {operation} c{concurrency}", routed["score"] / base["score"]))
+
+    for concurrency in ("1", "16"):
+        method = f"writeThenReadC{concurrency}"
+        pin = find(rows, READ_YOUR_WRITES, method, consistency="pin")
+        causal = find(rows, READ_YOUR_WRITES, method, consistency="causal")
+        if pin and causal:
+            ratios.append((f"causal/pin write-read c{concurrency}", causal["score"] / pin["score"]))
+        for row in (pin, causal):
+            if row:
+                replica = row["secondary"].get("replicaReads", 0)
+                primary = row["secondary"].get("primaryReads", 0)
+                if replica + primary > 0:
+                    ratios.append((f"replica-reads/reads {row['params']['consistency']} c{concurrency}",
+                                   replica / (replica + primary)))
 
     for name, value in ratios:
         print(f"ratio {name}: {value:.2f}")

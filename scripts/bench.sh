@@ -57,8 +57,9 @@ needs_database() {
   ((${#INCLUDES[@]} > 0)) || return 0
   local include name
   for include in "${INCLUDES[@]}"; do
-    for name in selectC1 selectC64 insertC1 insertC64; do
-      [[ dev.switchboard.benchmarks.EndToEndBenchmark.$name =~ $include ]] && return 0
+    for name in EndToEndBenchmark.{selectC1,selectC64,insertC1,insertC64} \
+                ReadYourWritesBenchmark.{writeThenReadC1,writeThenReadC16}; do
+      [[ dev.switchboard.benchmarks.$name =~ $include ]] && return 0
     done
   done
   return 1

@@ -53,19 +53,23 @@ public final class RoutedConnection implements Connection, Wrapped<Connection> {
 	private static final java.util.concurrent.atomic.AtomicIntegerFieldUpdater<RoutedConnection> SETTLED =
 			java.util.concurrent.atomic.AtomicIntegerFieldUpdater.newUpdater(RoutedConnection.class, "settled");
 
-	/** The request whose causal token this connection to a causal primary updates when released. */
+	/**
+	 * The request whose causal token this connection updates when released: set for connections
+	 * to a causal primary routed for a write, a transaction or an unknown intent; reads that the
+	 * pin or a causal fallback sent to the primary write nothing and leave no position.
+	 */
 	private final @Nullable RoutingContext causalRequest;
 
 	private volatile int settled;
 
 	RoutedConnection(Connection delegate, DataSource.Target target, TenantId tenant, RoutingListener listener,
-			ContextView context) {
+			ContextView context, boolean write) {
 		this.delegate = delegate;
 		this.target = target;
 		this.tenant = tenant;
 		this.listener = listener;
 		this.context = context;
-		this.causalRequest = causalRequest(target, context);
+		this.causalRequest = write ? causalRequest(target, context) : null;
 		if (this.causalRequest != null) {
 			this.causalRequest.pin().positionPending();
 		}

@@ -212,7 +212,8 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 		}
 		this.listener.routed(context, tenant, target, reason);
 		target.connectionFactory().create().subscribe(new HandOff(actual, context, tenant, target,
-				reason == RoutingListener.Reason.REPLICA && dataSource instanceof ReplicatedDataSource));
+				reason == RoutingListener.Reason.REPLICA && dataSource instanceof ReplicatedDataSource,
+				reason == RoutingListener.Reason.PRIMARY_WRITE || reason == RoutingListener.Reason.PRIMARY_TRANSACTION));
 	}
 
 	/**
@@ -226,36 +227,16 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 		if (candidate != null && candidate.covered()) {
 			this.listener.routed(context, tenant, candidate.target(), RoutingListener.Reason.REPLICA_CAUSAL);
 			candidate.target().connectionFactory().create()
-					.subscribe(new HandOff(actual, context, tenant, candidate.target(), false));
+					.subscribe(new HandOff(actual, context, tenant, candidate.target(), false, false));
 			return;
 		}
-		DataSource.Target primary = dataSource.primary();
-		Mono<Connection> toPrimary = Mono.defer(() -> {
-			this.listener.routed(context, tenant, primary, RoutingListener.Reason.PRIMARY_CAUSAL);
-			return connect(primary, tenant, context);
-		});
 		if (candidate == null) {
-			toPrimary.subscribe(actual);
+			DataSource.Target primary = dataSource.primary();
+			this.listener.routed(context, tenant, primary, RoutingListener.Reason.PRIMARY_CAUSAL);
+			primary.connectionFactory().create().subscribe(new HandOff(actual, context, tenant, primary, false, false));
 			return;
 		}
-		DataSource.Target replica = candidate.target();
-		Mono.from(replica.connectionFactory().create())
-				.flatMap(connection -> dataSource.awaitPosition(replica, connection, token.position())
-						.onErrorReturn(false)
-						.flatMap(reached -> reached
-								? Mono.just(connection)
-								: Mono.from(connection.close()).onErrorComplete().then(Mono.<Connection>empty()))
-						.doOnCancel(() -> Mono.from(connection.close()).onErrorComplete().subscribe()))
-				.map(connection -> {
-					this.listener.routed(context, tenant, replica, RoutingListener.Reason.REPLICA_CAUSAL);
-					return (Connection) new RoutedConnection(connection, replica, tenant, this.listener, context);
-				})
-				.onErrorResume(failure -> {
-					dataSource.reportFailure(replica, failure);
-					return Mono.empty();
-				})
-				.switchIfEmpty(toPrimary)
-				.subscribe(actual);
+		actual.onSubscribe(new CausalWait(actual, context, tenant, dataSource, candidate.target(), token));
 	}
 
 	private static RoutingListener.Reason reason(@Nullable AccessIntent declared, AccessIntent effective,
@@ -294,7 +275,7 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 		return new Mono<>() {
 			@Override
 			public void subscribe(CoreSubscriber<? super Connection> actual) {
-				target.connectionFactory().create().subscribe(new HandOff(actual, context, tenant, target, false));
+				target.connectionFactory().create().subscribe(new HandOff(actual, context, tenant, target, false, false));
 			}
 		};
 	}
@@ -397,6 +378,9 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 		/** A read to a replica of a {@link ReplicatedDataSource} may be sent elsewhere once. */
 		private boolean mayFailOver;
 
+		/** Routed for a write, a transaction or an unknown intent: may leave a causal position. */
+		private final boolean write;
+
 		private volatile @Nullable Subscription upstream;
 
 		private boolean subscribed;
@@ -406,8 +390,9 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 		private volatile boolean cancelled;
 
 		HandOff(CoreSubscriber<? super Connection> actual, ContextView context, TenantId tenant,
-				DataSource.Target target, boolean mayFailOver) {
+				DataSource.Target target, boolean mayFailOver, boolean write) {
 			this.actual = actual;
+			this.write = write;
 			this.context = context;
 			this.tenant = tenant;
 			this.target = target;
@@ -438,7 +423,7 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 		@Override
 		public void onNext(Connection connection) {
 			this.actual.onNext(new RoutedConnection(connection, this.target, this.tenant,
-					RoutingConnectionFactory.this.listener, this.context));
+					RoutingConnectionFactory.this.listener, this.context, this.write));
 		}
 
 		@Override
@@ -487,6 +472,152 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 			if (current != null) {
 				current.cancel();
 			}
+		}
+	}
+
+	/**
+	 * A causal read that waits for a replica: it takes a connection to the replica, waits there for
+	 * the request's position, and hands that connection over, or releases it and hands over one to
+	 * the primary. One compare-and-set state decides, against a concurrent cancel, who owns the
+	 * replica's connection: exactly one of the hand-over, the fallback and the cancel releases or
+	 * passes it on, so a cancel at any point neither leaks it nor releases it twice.
+	 */
+	private final class CausalWait implements Subscription {
+
+		private static final int IDLE = 0;
+
+		private static final int ACQUIRING = 1;
+
+		private static final int WAITING = 2;
+
+		private static final int PRIMARY = 3;
+
+		private static final int DONE = 4;
+
+		private static final java.util.concurrent.atomic.AtomicIntegerFieldUpdater<CausalWait> STATE =
+				java.util.concurrent.atomic.AtomicIntegerFieldUpdater.newUpdater(CausalWait.class, "state");
+
+		private final CoreSubscriber<? super Connection> actual;
+
+		private final ContextView context;
+
+		private final TenantId tenant;
+
+		private final ReplicatedDataSource dataSource;
+
+		private final DataSource.Target replica;
+
+		private final CausalToken token;
+
+		private volatile int state = IDLE;
+
+		private volatile @Nullable Disposable current;
+
+		private volatile @Nullable Connection replicaConnection;
+
+		CausalWait(CoreSubscriber<? super Connection> actual, ContextView context, TenantId tenant,
+				ReplicatedDataSource dataSource, DataSource.Target replica, CausalToken token) {
+			this.actual = actual;
+			this.context = context;
+			this.tenant = tenant;
+			this.dataSource = dataSource;
+			this.replica = replica;
+			this.token = token;
+		}
+
+		@Override
+		public void request(long n) {
+			if (Operators.validate(n) && STATE.compareAndSet(this, IDLE, ACQUIRING)) {
+				track(Mono.from(this.replica.connectionFactory().create()).subscribe(this::acquired, this::notAcquired));
+			}
+		}
+
+		private void acquired(Connection connection) {
+			this.replicaConnection = connection;
+			if (!STATE.compareAndSet(this, ACQUIRING, WAITING)) {
+				release(connection);
+				return;
+			}
+			track(this.dataSource.awaitPosition(this.replica, connection, this.token.position())
+					.onErrorReturn(false)
+					.subscribe(reached -> waited(connection, reached)));
+		}
+
+		private void notAcquired(Throwable failure) {
+			this.dataSource.reportFailure(this.replica, failure);
+			if (STATE.compareAndSet(this, ACQUIRING, PRIMARY)) {
+				toPrimary();
+			}
+		}
+
+		private void waited(Connection connection, boolean reached) {
+			if (reached) {
+				if (STATE.compareAndSet(this, WAITING, DONE)) {
+					RoutingConnectionFactory.this.listener.routed(this.context, this.tenant, this.replica,
+							RoutingListener.Reason.REPLICA_CAUSAL);
+					this.actual.onNext(new RoutedConnection(connection, this.replica, this.tenant,
+							RoutingConnectionFactory.this.listener, this.context, false));
+					this.actual.onComplete();
+				}
+			}
+			else if (STATE.compareAndSet(this, WAITING, PRIMARY)) {
+				release(connection);
+				toPrimary();
+			}
+			// Otherwise the subscriber cancelled, and cancel() released the connection.
+		}
+
+		private void toPrimary() {
+			DataSource.Target primary = this.dataSource.primary();
+			RoutingConnectionFactory.this.listener.routed(this.context, this.tenant, primary,
+					RoutingListener.Reason.PRIMARY_CAUSAL);
+			track(connect(primary, this.tenant, this.context).subscribe(connection -> {
+				if (STATE.compareAndSet(this, PRIMARY, DONE)) {
+					this.actual.onNext(connection);
+					this.actual.onComplete();
+				}
+				else {
+					release(connection);
+				}
+			}, failure -> {
+				if (STATE.compareAndSet(this, PRIMARY, DONE)) {
+					this.actual.onError(failure);
+				}
+			}));
+		}
+
+		/** Keep the running step for cancel(), and stop it if the cancel came first. */
+		private void track(Disposable step) {
+			this.current = step;
+			// Disposing a step that already completed does nothing.
+			if (this.state == DONE) {
+				step.dispose();
+			}
+		}
+
+		@Override
+		public void cancel() {
+			for (;;) {
+				int now = this.state;
+				if (now == DONE) {
+					return;
+				}
+				if (STATE.compareAndSet(this, now, DONE)) {
+					Disposable step = this.current;
+					if (step != null) {
+						step.dispose();
+					}
+					Connection held = this.replicaConnection;
+					if (now == WAITING && held != null) {
+						release(held);
+					}
+					return;
+				}
+			}
+		}
+
+		private void release(Connection connection) {
+			Mono.from(connection.close()).onErrorComplete().subscribe();
 		}
 	}
 

@@ -49,6 +49,8 @@ class CausalReadsIT {
 
 	static final Map<String, LongAdder> reasons = new ConcurrentHashMap<>();
 
+	static final java.util.List<ReplicatedDataSource> dataSources = new java.util.concurrent.CopyOnWriteArrayList<>();
+
 	@BeforeAll
 	static void setUp(Topology found) {
 		topology = found;
@@ -80,7 +82,7 @@ class CausalReadsIT {
 	}
 
 	static ReplicatedDataSource causal(Topology.Engine engine, String name, Topology.Server replica) {
-		return ReplicatedDataSource.builder(name)
+		ReplicatedDataSource dataSource = ReplicatedDataSource.builder(name)
 				.primary(engine.url(engine.primary()))
 				.replica(engine.url(replica))
 				.consistency(ReadConsistency.CAUSAL)
@@ -88,6 +90,8 @@ class CausalReadsIT {
 				.probeInterval(Duration.ofMillis(500))
 				.pool(pool -> pool.initialSize(0).maxSize(4).maxAcquireTime(Duration.ofSeconds(10)))
 				.build();
+		dataSources.add(dataSource);
+		return dataSource;
 	}
 
 	@AfterAll
@@ -162,6 +166,50 @@ class CausalReadsIT {
 				kind, stale, withoutToken);
 		assertThat(stale).isZero();
 		assertThat(withoutToken).as("without the token the lagging replica misses the write").isGreaterThan(40);
+	}
+
+	@org.junit.jupiter.api.Test
+	void causalReadsCancelledWhileTheyWaitForAReplicaLeaveNoConnectionAcquired() {
+		int requests = 2_000;
+		Flux.range(0, requests)
+				.flatMap(i -> {
+					java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
+					Topology.Kind kind = random.nextBoolean() ? Topology.Kind.POSTGRESQL : Topology.Kind.MARIADB;
+					String id = "cancel-" + i + "-" + random.nextLong();
+					// The read is cut off after 0 to 5 ms: while connecting, waiting on the replica, or reading.
+					return insert(instanceA, kind, id)
+							.then(read(instanceA, kind, id).timeout(Duration.ofNanos(random.nextLong(5_000_000)))
+									.onErrorResume(java.util.concurrent.TimeoutException.class, ex -> Mono.empty()))
+							.contextWrite(RoutingContext.forTenant(tenant(kind, random.nextBoolean())));
+				}, 16)
+				.blockLast(Duration.ofMinutes(5));
+		try {
+			dev.switchboard.r2dbc.test.Await.until(Duration.ofSeconds(20), () -> acquired() == 0);
+		}
+		catch (AssertionError stillAcquired) {
+			// reported below
+		}
+		System.out.printf("causal leaks: %d write->read requests with reads timed out at random, %d connections left"
+				+ " acquired %s%n", requests, acquired(), leakedPools());
+		assertThat(acquired()).isZero();
+	}
+
+	static java.util.List<String> leakedPools() {
+		java.util.List<String> leaked = new java.util.ArrayList<>();
+		for (ReplicatedDataSource dataSource : dataSources) {
+			for (DataSource.Target target : java.util.stream.Stream.concat(java.util.stream.Stream.of(dataSource.primary()),
+					dataSource.replicas().stream()).toList()) {
+				int acquired = dataSource.pool(target).getMetrics().map(metrics -> metrics.acquiredSize()).orElse(0);
+				if (acquired > 0) {
+					leaked.add(target.name() + "=" + acquired);
+				}
+			}
+		}
+		return leaked;
+	}
+
+	static int acquired() {
+		return dataSources.stream().mapToInt(dev.switchboard.r2dbc.test.Fixtures::acquired).sum();
 	}
 
 	static String tag(Topology.Kind kind) {
