@@ -179,6 +179,8 @@ class SwitchboardWebFluxIT {
 		assertThat(this.meters.get("switchboard.routing.decisions").tag("tenant", "acme").tag("role", "replica")
 				.tag("reason", "replica").counter().count()).isPositive();
 		assertThat(this.meters.get("switchboard.pool.max").tag("pool", "pg-main/primary").gauge().value()).isEqualTo(10.0);
+		assertThat(this.meters.get("switchboard.target.available").tag("pool", "maria-main/replica-0").gauge().value())
+				.isEqualTo(1.0);
 		this.client.get().uri("/bad-sql").header("X-Tenant-Id", "globex").exchange().expectStatus().isEqualTo(422);
 		assertThat(this.meters.get("switchboard.routing.errors").tag("kind", "permanent").counter().count()).isPositive();
 	}
