@@ -123,7 +123,10 @@ public final class TenantDatabase {
 				return Mono.error(scope.failure);
 			}
 			return guarded(Flux.from(statement.apply(scope.transaction != null ? scope.transaction : scope.contexts.inferring())))
-					.next();
+					// Not next(): that cancels the statement after its count, and jOOQ then releases the
+					// connection after this Mono completed, when a causal datasource has not yet read
+					// the write's position, so the request's next read would be pinned to the primary.
+					.reduce((first, last) -> last);
 		});
 	}
 
