@@ -367,6 +367,17 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 	 */
 	private final class HandOff implements CoreSubscriber<Connection>, Subscription {
 
+		private static final java.lang.invoke.VarHandle UPSTREAM;
+
+		static {
+			try {
+				UPSTREAM = java.lang.invoke.MethodHandles.lookup().findVarHandle(HandOff.class, "upstream", Subscription.class);
+			}
+			catch (ReflectiveOperationException ex) {
+				throw new ExceptionInInitializerError(ex);
+			}
+		}
+
 		private final CoreSubscriber<? super Connection> actual;
 
 		private final ContextView context;
@@ -378,13 +389,23 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 		/** A read to a replica of a {@link ReplicatedDataSource} may be sent elsewhere once. */
 		private boolean mayFailOver;
 
+		/** Whether this hand-off was ever allowed to fail over: only then is demand remembered. */
+		private final boolean failover;
+
 		/** Routed for a write, a transaction or an unknown intent: may leave a causal position. */
 		private final boolean write;
 
-		private volatile @Nullable Subscription upstream;
+		/**
+		 * Written with release semantics when the first upstream arrives (before the subscriber can
+		 * see this hand-off, so nothing races with it) and as a volatile after a failover, where a
+		 * concurrent cancel or request must see it or be seen; read as a volatile. A volatile store
+		 * on every subscription would cost a full fence on the routing path.
+		 */
+		private @Nullable Subscription upstream;
 
 		private boolean subscribed;
 
+		/** Read only after a failover: written (as a volatile) only when one may happen. */
 		private volatile boolean requested;
 
 		private volatile boolean cancelled;
@@ -397,6 +418,7 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 			this.tenant = tenant;
 			this.target = target;
 			this.mayFailOver = mayFailOver;
+			this.failover = mayFailOver;
 		}
 
 		@Override
@@ -406,13 +428,15 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 
 		@Override
 		public void onSubscribe(Subscription subscription) {
-			// The second upstream, after a failover, arrives only once the first has terminated.
-			this.upstream = subscription;
 			if (!this.subscribed) {
+				UPSTREAM.setRelease(this, subscription);
 				this.subscribed = true;
 				this.actual.onSubscribe(this);
+				return;
 			}
-			else if (this.cancelled) {
+			// The second upstream, after a failover, arrives only once the first has terminated.
+			UPSTREAM.setVolatile(this, subscription);
+			if (this.cancelled) {
 				subscription.cancel();
 			}
 			else if (this.requested) {
@@ -457,8 +481,10 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 		@Override
 		public void request(long n) {
 			if (Operators.validate(n)) {
-				this.requested = true;
-				Subscription current = this.upstream;
+				if (this.failover) {
+					this.requested = true;
+				}
+				Subscription current = (Subscription) UPSTREAM.getVolatile(this);
 				if (current != null) {
 					current.request(n);
 				}
@@ -468,7 +494,7 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 		@Override
 		public void cancel() {
 			this.cancelled = true;
-			Subscription current = this.upstream;
+			Subscription current = (Subscription) UPSTREAM.getVolatile(this);
 			if (current != null) {
 				current.cancel();
 			}
