@@ -104,7 +104,8 @@ public final class TenantId implements Comparable<TenantId> {
 
 	@Override
 	public boolean equals(@Nullable Object other) {
-		return this == other || (other instanceof TenantId that && this.value.equals(that.value));
+		// The cached hash first: a probe that meets another tenant's id rarely reads its characters.
+		return this == other || (other instanceof TenantId that && that.hash == this.hash && this.value.equals(that.value));
 	}
 
 	@Override
