@@ -61,6 +61,7 @@ class ReplicationLagIT {
 				TenantRegistry.builder().dataSource(dataSource).tenant("lagged", dataSource.name()).build())) {
 			AtomicBoolean writing = new AtomicBoolean(true);
 			String run = UUID.randomUUID().toString();
+			java.util.concurrent.atomic.AtomicReference<Throwable> writerFailure = new java.util.concurrent.atomic.AtomicReference<>();
 			String insert = "INSERT INTO " + TABLE + " (id) VALUES (" + kind.placeholder() + ")";
 			// Built here: the driver lookup reads jar files, which BlockHound forbids on the interval's thread.
 			ConnectionFactory primary = engine.connectionFactory(engine.primary());
@@ -69,13 +70,14 @@ class ReplicationLagIT {
 					// Not UUID.randomUUID(): SecureRandom may block, and BlockHound watches this thread.
 					.concatMap(tick -> Sql.update(primary, insert, run + "-" + tick))
 					.subscribe(count -> {
-					}, failure -> failure.printStackTrace());
+					}, writerFailure::set);
 			try {
 				Thread.sleep(1_500);
 				List<Integer> whileBehind = ports(routing, kind, 200);
 				var status = dataSource.status(dataSource.replicas().get(1));
 				System.out.printf("lag %s: while writing, lagging replica measured %s behind (lagging=%s); 200 reads"
 						+ " served by %s%n", kind, status.lag(), status.lagging(), whileBehind.stream().distinct().toList());
+				assertThat(writerFailure.get()).as("the writer that keeps the replica behind").isNull();
 				assertThat(status.lagging()).isTrue();
 				assertThat(whileBehind).containsOnly(engine.replica().port());
 
