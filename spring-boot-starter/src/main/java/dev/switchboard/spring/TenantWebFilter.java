@@ -53,16 +53,6 @@ public final class TenantWebFilter implements WebFilter, Ordered {
 	private final @Nullable String tokenHeader;
 
 	/**
-	 * Create the filter, without causal tokens.
-	 * @param resolver finds the tenant of a request
-	 * @param registry the tenants that exist
-	 * @param excludedPaths path patterns served without a tenant
-	 */
-	public TenantWebFilter(TenantResolver resolver, DataSourceRegistry registry, List<String> excludedPaths) {
-		this(resolver, registry, excludedPaths, null);
-	}
-
-	/**
 	 * Create the filter.
 	 * @param resolver finds the tenant of a request
 	 * @param registry the tenants that exist
