@@ -77,8 +77,8 @@ enum Replication {
 	 */
 	Mono<ReplicationPosition> await(Connection connection, ReplicationPosition wanted, Duration timeout) {
 		// Polled on both engines. MariaDB's MASTER_GTID_WAIT would wait in one round trip, but a
-		// subscriber that cancels during that server-side wait left an r2dbc-mysql 1.4.3 connection
-		// acquired (1 in 2,000 cancelled causal reads, in one of nine CausalReadsIT runs).
+		// cancelled wait runs to its end (see CancelShield) and holds the replica's connection for
+		// up to the whole timeout; a cancelled poll holds it for one short statement.
 		long deadline = System.nanoTime() + timeout.toNanos();
 		return replayedPosition(connection)
 				.filter(position -> position.covers(wanted))
@@ -87,7 +87,7 @@ enum Replication {
 	}
 
 	private static Mono<ReplicationPosition> position(Connection connection, String sql) {
-		return Flux.from(connection.createStatement(sql).execute())
+		return CancelShield.results(connection.createStatement(sql).execute())
 				.concatMap(result -> result.map((row, metadata) -> {
 					String value = row.get(0, String.class);
 					return value == null ? "" : value.strip();

@@ -27,9 +27,7 @@ final class RoutedBatch implements Batch, Wrapped<Batch> {
 
 	@Override
 	public Flux<Result> execute() {
-		RoutedConnection connection = this.connection;
-		return connection.guardMany(this.delegate.execute())
-				.map(result -> new RoutedResult(result, connection));
+		return this.connection.execute(this.delegate.execute());
 	}
 
 	@Override

@@ -14,6 +14,7 @@ import io.r2dbc.spi.Batch;
 import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.ConnectionMetadata;
 import io.r2dbc.spi.IsolationLevel;
+import io.r2dbc.spi.Result;
 import io.r2dbc.spi.Statement;
 import io.r2dbc.spi.TransactionDefinition;
 import io.r2dbc.spi.ValidationDepth;
@@ -120,8 +121,16 @@ public final class RoutedConnection implements Connection, Wrapped<Connection> {
 		return error;
 	}
 
+	/** An exchange of at most one element, shielded from a cancel before it answers. */
 	<T> Mono<T> guard(Publisher<T> publisher) {
-		return Mono.from(publisher).onErrorMap(this::classify);
+		return CancelShield.one(publisher).onErrorMap(this::classify);
+	}
+
+	/** A statement's or batch's execution, shielded from a cancel before its first result. */
+	Flux<Result> execute(Publisher<? extends Result> results) {
+		return CancelShield.results(results)
+				.onErrorMap(this::classify)
+				.map(result -> new RoutedResult(result, this));
 	}
 
 	<T> Flux<T> guardMany(Publisher<T> publisher) {
@@ -139,28 +148,29 @@ public final class RoutedConnection implements Connection, Wrapped<Connection> {
 	}
 
 	/**
-	 * Return the connection to its pool. On the primary of a datasource in
+	 * Return the connection to its pool, also when the subscriber cancels. On the primary of a datasource in
 	 * {@link ReadConsistency#CAUSAL} mode, a connection that ran statements first reads the
 	 * primary's position after its last commit into the request's {@link CausalToken}; if that
 	 * fails, the request's reads stay pinned to the primary.
 	 */
 	@Override
 	public Mono<Void> close() {
-		Mono<Void> close = guard(this.delegate.close()).doOnSubscribe(subscription -> this.closed = true);
+		Mono<Void> release = Mono.from(this.delegate.close()).doOnSubscribe(subscription -> this.closed = true);
 		RoutingContext routing = this.causalRequest;
-		if (routing == null) {
-			return close;
+		if (routing != null) {
+			ReplicatedDataSource replicated = (ReplicatedDataSource) this.target.dataSource();
+			Mono<Void> capture = this.used && !this.closed
+					? replicated.committedPosition(this.delegate)
+							.doOnNext(position -> routing.pin().observe(CausalToken.of(replicated.name(), position)))
+							.onErrorComplete()
+							.then()
+					: Mono.empty();
+			// Settled before the caller hears of the release (doFinally would run after), so that
+			// its next read already sees the token.
+			release = capture.then(release).doOnTerminate(this::settle);
 		}
-		ReplicatedDataSource replicated = (ReplicatedDataSource) this.target.dataSource();
-		Mono<Void> capture = this.used && !this.closed
-				? replicated.committedPosition(this.delegate)
-						.doOnNext(position -> routing.pin().observe(CausalToken.of(replicated.name(), position)))
-						.onErrorComplete()
-						.then()
-				: Mono.empty();
-		// Settled before the caller hears of the release (doFinally would run after), so that its
-		// next read already sees the token.
-		return capture.then(close).doOnTerminate(this::settle).doOnCancel(this::settle);
+		// Guarded: a release, once asked for, runs to its end even if its subscriber cancels.
+		return guard(release);
 	}
 
 	private void settle() {

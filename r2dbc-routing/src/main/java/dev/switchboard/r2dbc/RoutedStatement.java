@@ -52,9 +52,7 @@ final class RoutedStatement implements Statement, Wrapped<Statement> {
 
 	@Override
 	public Flux<Result> execute() {
-		RoutedConnection connection = this.connection;
-		return connection.guardMany(this.delegate.execute())
-				.map(result -> new RoutedResult(result, connection));
+		return this.connection.execute(this.delegate.execute());
 	}
 
 	@Override
