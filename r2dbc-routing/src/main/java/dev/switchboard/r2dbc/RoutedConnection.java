@@ -33,18 +33,27 @@ import reactor.util.context.ContextView;
  *
  * <p>Closing it returns the pooled connection to its pool. Failures of the caller's own code, such
  * as a row-mapping function, pass through unchanged. As thread-safe as the underlying connection.
+ *
+ * <p>Sealed: the routing path's hand-off ({@code HandOff}) is at once the subscriber that waits
+ * for the pooled connection and the connection it hands out, one object per routing decision
+ * instead of two.
  */
-public final class RoutedConnection implements Connection, Wrapped<Connection> {
+public sealed class RoutedConnection implements Connection, Wrapped<Connection> permits HandOff {
 
-	private final Connection delegate;
+	/** Set once, by {@link #connected(Connection)}, before this connection is handed out. */
+	private Connection delegate;
 
-	private final DataSource.Target target;
+	/** May change before the connection is handed out, when a read fails over to another target. */
+	DataSource.Target target;
 
-	private final TenantId tenant;
+	final TenantId tenant;
 
-	private final RoutingListener listener;
+	final RoutingListener listener;
 
-	private final ContextView context;
+	final ContextView context;
+
+	/** Routed for a write, a transaction or an unknown intent: may leave a causal position. */
+	private final boolean write;
 
 	private volatile boolean closed;
 
@@ -59,21 +68,34 @@ public final class RoutedConnection implements Connection, Wrapped<Connection> {
 	 * to a causal primary routed for a write, a transaction or an unknown intent; reads that the
 	 * pin or a causal fallback sent to the primary write nothing and leave no position.
 	 */
-	private final @Nullable RoutingContext causalRequest;
+	private @Nullable RoutingContext causalRequest;
 
 	private volatile int settled;
 
-	RoutedConnection(Connection delegate, DataSource.Target target, TenantId tenant, RoutingListener listener,
-			ContextView context, boolean write) {
-		this.delegate = delegate;
+	RoutedConnection(DataSource.Target target, TenantId tenant, RoutingListener listener, ContextView context,
+			boolean write) {
 		this.target = target;
 		this.tenant = tenant;
 		this.listener = listener;
 		this.context = context;
-		this.causalRequest = write ? causalRequest(target, context) : null;
-		if (this.causalRequest != null) {
-			this.causalRequest.pin().positionPending();
+		this.write = write;
+	}
+
+	/**
+	 * Take the pooled connection of {@link #target}: from here on this object is that connection.
+	 * @param delegate the pooled connection
+	 * @return this connection
+	 */
+	final RoutedConnection connected(Connection delegate) {
+		this.delegate = delegate;
+		if (this.write) {
+			RoutingContext request = causalRequest(this.target, this.context);
+			if (request != null) {
+				this.causalRequest = request;
+				request.pin().positionPending();
+			}
 		}
+		return this;
 	}
 
 	private static @Nullable RoutingContext causalRequest(DataSource.Target target, ContextView context) {

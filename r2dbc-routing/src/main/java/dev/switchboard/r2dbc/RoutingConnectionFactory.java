@@ -7,7 +7,6 @@ import java.util.Set;
 import dev.switchboard.api.AccessIntent;
 import dev.switchboard.api.CausalToken;
 import dev.switchboard.api.DataError;
-import dev.switchboard.api.DataErrorClassifier;
 import dev.switchboard.api.DataSource;
 import dev.switchboard.api.DataSourceRegistry;
 import dev.switchboard.api.ReadConsistency;
@@ -45,10 +44,10 @@ import reactor.util.context.ContextView;
  * and on a datasource in {@link ReadConsistency#CAUSAL} mode a read that must see the request's
  * {@link CausalToken} goes to a replica that has replayed it, else to the primary.</li>
  * </ol>
- * The decision takes no lock and allocates nothing of its own. The hand-off is one subscriber
- * between the pool and the caller, which wraps the connection in a {@link RoutedConnection}; a
- * read whose replica fails to connect is sent once to another replica (or the primary) by the same
- * subscriber, and the failed replica leaves the rotation. Measured in docs/BENCHMARKS.md.
+ * The decision takes no lock and allocates one object of its own: the hand-off, which subscribes
+ * to the pool and is also the {@link RoutedConnection} it hands the caller. A read whose replica
+ * fails to connect is sent once to another replica (or the primary) by the same object, and the
+ * failed replica leaves the rotation. Measured in docs/BENCHMARKS.md.
  *
  * <p>Connections are returned as {@link RoutedConnection}s: every failure of the connection, its
  * statements and results leaves as a {@link DataError} naming the tenant, datasource and role. It
@@ -211,7 +210,7 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 			reason = reason(declared, effective, target, dataSource);
 		}
 		this.listener.routed(context, tenant, target, reason);
-		target.connectionFactory().create().subscribe(new HandOff(actual, context, tenant, target,
+		target.connectionFactory().create().subscribe(new HandOff(actual, context, tenant, target, this.listener,
 				reason == RoutingListener.Reason.REPLICA && dataSource instanceof ReplicatedDataSource,
 				reason == RoutingListener.Reason.PRIMARY_WRITE || reason == RoutingListener.Reason.PRIMARY_TRANSACTION));
 	}
@@ -227,13 +226,14 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 		if (candidate != null && candidate.covered()) {
 			this.listener.routed(context, tenant, candidate.target(), RoutingListener.Reason.REPLICA_CAUSAL);
 			candidate.target().connectionFactory().create()
-					.subscribe(new HandOff(actual, context, tenant, candidate.target(), false, false));
+					.subscribe(new HandOff(actual, context, tenant, candidate.target(), this.listener, false, false));
 			return;
 		}
 		if (candidate == null) {
 			DataSource.Target primary = dataSource.primary();
 			this.listener.routed(context, tenant, primary, RoutingListener.Reason.PRIMARY_CAUSAL);
-			primary.connectionFactory().create().subscribe(new HandOff(actual, context, tenant, primary, false, false));
+			primary.connectionFactory().create()
+					.subscribe(new HandOff(actual, context, tenant, primary, this.listener, false, false));
 			return;
 		}
 		actual.onSubscribe(new CausalWait(actual, context, tenant, dataSource, candidate.target(), token));
@@ -275,7 +275,9 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 		return new Mono<>() {
 			@Override
 			public void subscribe(CoreSubscriber<? super Connection> actual) {
-				target.connectionFactory().create().subscribe(new HandOff(actual, context, tenant, target, false, false));
+				target.connectionFactory().create()
+						.subscribe(new HandOff(actual, context, tenant, target, RoutingConnectionFactory.this.listener,
+								false, false));
 			}
 		};
 	}
@@ -360,148 +362,6 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 	}
 
 	/**
-	 * Stands between a target's pool and the caller: wraps the connection in a
-	 * {@link RoutedConnection}, classifies a failure to connect, reports it to the datasource's
-	 * health, and sends a read whose replica failed to connect once to another target. One object
-	 * per subscription instead of a chain of operators: this is the routing path's hot spot.
-	 */
-	private final class HandOff implements CoreSubscriber<Connection>, Subscription {
-
-		private static final java.lang.invoke.VarHandle UPSTREAM;
-
-		static {
-			try {
-				UPSTREAM = java.lang.invoke.MethodHandles.lookup().findVarHandle(HandOff.class, "upstream", Subscription.class);
-			}
-			catch (ReflectiveOperationException ex) {
-				throw new ExceptionInInitializerError(ex);
-			}
-		}
-
-		private final CoreSubscriber<? super Connection> actual;
-
-		private final ContextView context;
-
-		private final TenantId tenant;
-
-		private DataSource.Target target;
-
-		/** A read to a replica of a {@link ReplicatedDataSource} may be sent elsewhere once. */
-		private boolean mayFailOver;
-
-		/** Whether this hand-off was ever allowed to fail over: only then is demand remembered. */
-		private final boolean failover;
-
-		/** Routed for a write, a transaction or an unknown intent: may leave a causal position. */
-		private final boolean write;
-
-		/**
-		 * Written with release semantics when the first upstream arrives (before the subscriber can
-		 * see this hand-off, so nothing races with it) and as a volatile after a failover, where a
-		 * concurrent cancel or request must see it or be seen; read as a volatile. A volatile store
-		 * on every subscription would cost a full fence on the routing path.
-		 */
-		private @Nullable Subscription upstream;
-
-		private boolean subscribed;
-
-		/** Read only after a failover: written (as a volatile) only when one may happen. */
-		private volatile boolean requested;
-
-		private volatile boolean cancelled;
-
-		HandOff(CoreSubscriber<? super Connection> actual, ContextView context, TenantId tenant,
-				DataSource.Target target, boolean mayFailOver, boolean write) {
-			this.actual = actual;
-			this.write = write;
-			this.context = context;
-			this.tenant = tenant;
-			this.target = target;
-			this.mayFailOver = mayFailOver;
-			this.failover = mayFailOver;
-		}
-
-		@Override
-		public Context currentContext() {
-			return this.actual.currentContext();
-		}
-
-		@Override
-		public void onSubscribe(Subscription subscription) {
-			if (!this.subscribed) {
-				UPSTREAM.setRelease(this, subscription);
-				this.subscribed = true;
-				this.actual.onSubscribe(this);
-				return;
-			}
-			// The second upstream, after a failover, arrives only once the first has terminated.
-			UPSTREAM.setVolatile(this, subscription);
-			if (this.cancelled) {
-				subscription.cancel();
-			}
-			else if (this.requested) {
-				subscription.request(Long.MAX_VALUE);
-			}
-		}
-
-		@Override
-		public void onNext(Connection connection) {
-			this.actual.onNext(new RoutedConnection(connection, this.target, this.tenant,
-					RoutingConnectionFactory.this.listener, this.context, this.write));
-		}
-
-		@Override
-		public void onError(Throwable failure) {
-			DataSource.Target failed = this.target;
-			DataError error = DataErrorClassifier.classify(failure, this.tenant, failed.dataSource().name(), failed.role());
-			RoutingConnectionFactory.this.listener.failed(this.context, error);
-			if (failed.dataSource() instanceof ReplicatedDataSource replicated) {
-				replicated.reportFailure(failed, error);
-				if (this.mayFailOver && !this.cancelled && DataErrorClassifier.isTargetFailure(error)) {
-					this.mayFailOver = false;
-					DataSource.Target next = replicated.select(AccessIntent.READ);
-					if (next != null && next != failed) {
-						this.target = next;
-						RoutingConnectionFactory.this.listener.routed(this.context, this.tenant, next,
-								next.role() == Role.REPLICA ? RoutingListener.Reason.REPLICA_FAILOVER
-										: RoutingListener.Reason.PRIMARY_NO_HEALTHY_REPLICA);
-						next.connectionFactory().create().subscribe(this);
-						return;
-					}
-				}
-			}
-			this.actual.onError(error);
-		}
-
-		@Override
-		public void onComplete() {
-			this.actual.onComplete();
-		}
-
-		@Override
-		public void request(long n) {
-			if (Operators.validate(n)) {
-				if (this.failover) {
-					this.requested = true;
-				}
-				Subscription current = (Subscription) UPSTREAM.getVolatile(this);
-				if (current != null) {
-					current.request(n);
-				}
-			}
-		}
-
-		@Override
-		public void cancel() {
-			this.cancelled = true;
-			Subscription current = (Subscription) UPSTREAM.getVolatile(this);
-			if (current != null) {
-				current.cancel();
-			}
-		}
-	}
-
-	/**
 	 * A causal read that waits for a replica: it takes a connection to the replica, waits there for
 	 * the request's position, and hands that connection over, or releases it and hands over one to
 	 * the primary. One compare-and-set state decides, against a concurrent cancel, who owns the
@@ -581,8 +441,8 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 				if (STATE.compareAndSet(this, WAITING, DONE)) {
 					RoutingConnectionFactory.this.listener.routed(this.context, this.tenant, this.replica,
 							RoutingListener.Reason.REPLICA_CAUSAL);
-					this.actual.onNext(new RoutedConnection(connection, this.replica, this.tenant,
-							RoutingConnectionFactory.this.listener, this.context, false));
+					this.actual.onNext(new RoutedConnection(this.replica, this.tenant,
+							RoutingConnectionFactory.this.listener, this.context, false).connected(connection));
 					this.actual.onComplete();
 				}
 			}
