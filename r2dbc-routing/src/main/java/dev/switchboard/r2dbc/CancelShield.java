@@ -1,7 +1,7 @@
 package dev.switchboard.r2dbc;
 
+import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
-import java.util.function.Consumer;
 
 import io.r2dbc.spi.Result;
 import org.jspecify.annotations.Nullable;
@@ -14,71 +14,78 @@ import reactor.core.publisher.Operators;
 import reactor.util.context.Context;
 
 /**
- * Keeps a subscriber's cancel away from a driver exchange that has not answered yet.
+ * Keeps a subscriber's cancel away from a driver exchange: a cancelled exchange runs to its end,
+ * and what it emits, or emitted without anyone reading it, is read to its end and dropped.
  *
  * <p>A cancel that reaches r2dbc-mysql 1.4.3 while it hands a queued exchange to its subscriber
  * can stall the connection's request queue: every later exchange on that connection waits
  * forever, including the rollback that r2dbc-pool runs when the connection is released, so the
- * connection stays acquired. Measured on the dev-db MariaDB replica with a plain r2dbc-pool: 4 of
- * 4 connections lost in 30,000 {@code SELECT 1}s timed out at random after 0 to 5 ms
- * ({@code CancelShieldIT}). The race is in the driver's {@code RequestQueue}, which checks whether
- * the task it ran was cancelled before the cancel has marked it.
+ * connection stays acquired. The race is in the driver's {@code RequestQueue}, which checks whether
+ * the task it ran was cancelled before the cancel has marked it. A result that was emitted but
+ * never read stalls the queue the same way: the driver waits for demand that never comes.
+ * Measured on the dev-db MariaDB replica with a plain r2dbc-pool: 2 to 4 of 4 connections lost
+ * in 30,000 {@code SELECT 1}s timed out at random ({@code CancelShieldIT}).
  *
- * <p>The shield lets an exchange that has not emitted anything run to its end when its subscriber
- * cancels, handing what it emits to a drain: what every driver already does with an exchange it
- * has started (r2dbc-mysql and r2dbc-postgresql read a cancelled exchange's responses to their
- * end). Once the exchange has emitted its first element, it has started, and a cancel goes through.
+ * <p>So the shield never cancels the driver's exchange. When its subscriber cancels, it asks for
+ * everything that is left, reads each result that nobody claimed (see {@link RoutedResult#claim()})
+ * to its end, and drops it: what the drivers already do with a cancelled exchange they have
+ * started (r2dbc-mysql and r2dbc-postgresql read it to its end rather than interrupt the server).
  * One subscriber and one compare-and-set per exchange; no lock.
  */
 final class CancelShield<T> implements CoreSubscriber<T>, Subscription {
 
 	private static final int OPEN = 0;
 
-	private static final int ANSWERED = 1;
-
-	private static final int DRAINING = 2;
+	private static final int DRAINING = 1;
 
 	@SuppressWarnings("rawtypes")
 	private static final AtomicIntegerFieldUpdater<CancelShield> STATE =
 			AtomicIntegerFieldUpdater.newUpdater(CancelShield.class, "state");
 
-	private static final Consumer<Object> DROP = element -> {
-	};
-
-	private static final Consumer<Result> READ_TO_END = result -> Flux.from(result.getRowsUpdated())
-			.onErrorComplete()
-			.subscribe();
+	private static final RoutedResult[] NONE = {};
 
 	private final CoreSubscriber<? super T> actual;
 
-	private final Consumer<? super T> drain;
+	/** Wraps what a statement emits, or {@code null} for an exchange of at most one answer. */
+	private final @Nullable RoutedConnection connection;
+
+	private final boolean results;
 
 	private @Nullable Subscription upstream;
 
 	private volatile int state;
 
-	private CancelShield(CoreSubscriber<? super T> actual, Consumer<? super T> drain) {
+	/**
+	 * The results handed to the subscriber, for a cancel to read those nobody claimed; written only
+	 * by {@code onNext}, which the Reactive Streams rules serialize, read by {@code cancel}.
+	 */
+	private volatile RoutedResult[] handedOut = NONE;
+
+	private CancelShield(CoreSubscriber<? super T> actual, @Nullable RoutedConnection connection, boolean results) {
 		this.actual = actual;
-		this.drain = drain;
+		this.connection = connection;
+		this.results = results;
 	}
 
 	/**
-	 * Shield a statement's execution: a result that arrives after a cancel is read to its end.
+	 * Shield a statement's execution: its results reach the subscriber as {@link RoutedResult}s,
+	 * and after a cancel every result nobody read is read to its end.
 	 * @param source the driver's {@code execute()}
+	 * @param connection the connection that classifies the results' failures, or {@code null}
 	 * @return the shielded publisher
 	 */
-	@SuppressWarnings("unchecked")
-	static Flux<Result> results(Publisher<? extends Result> source) {
+	static Flux<Result> results(Publisher<? extends Result> source, @Nullable RoutedConnection connection) {
 		return new Flux<>() {
 			@Override
+			@SuppressWarnings("unchecked")
 			public void subscribe(CoreSubscriber<? super Result> actual) {
-				((Publisher<Result>) source).subscribe(new CancelShield<>(actual, READ_TO_END));
+				((Publisher<Result>) source).subscribe(new CancelShield<>(actual, connection, true));
 			}
 		};
 	}
 
 	/**
-	 * Shield an exchange of at most one element, such as a commit or a validation.
+	 * Shield an exchange of at most one answer, such as a commit, a validation or a release.
 	 * @param source the driver's publisher
 	 * @return the shielded publisher
 	 */
@@ -86,7 +93,7 @@ final class CancelShield<T> implements CoreSubscriber<T>, Subscription {
 		return new Mono<>() {
 			@Override
 			public void subscribe(CoreSubscriber<? super T> actual) {
-				source.subscribe(new CancelShield<>(actual, DROP));
+				source.subscribe(new CancelShield<>(actual, null, false));
 			}
 		};
 	}
@@ -105,26 +112,39 @@ final class CancelShield<T> implements CoreSubscriber<T>, Subscription {
 	}
 
 	@Override
+	@SuppressWarnings("unchecked")
 	public void onNext(T element) {
-		if (this.state == ANSWERED || STATE.compareAndSet(this, OPEN, ANSWERED)) {
-			this.actual.onNext(element);
+		if (!this.results) {
+			if (this.state == OPEN) {
+				this.actual.onNext(element);
+			}
+			return;
+		}
+		RoutedResult result = new RoutedResult((Result) element, this.connection);
+		RoutedResult[] before = this.handedOut;
+		RoutedResult[] after = Arrays.copyOf(before, before.length + 1);
+		after[before.length] = result;
+		// Remembered before the state is read; cancel() sets the state before it reads this.
+		this.handedOut = after;
+		if (this.state == OPEN) {
+			this.actual.onNext((T) result);
 		}
 		else {
-			this.drain.accept(element);
+			readToEnd(result);
 		}
 	}
 
 	@Override
 	public void onError(Throwable failure) {
 		// A drained exchange has no subscriber left to tell.
-		if (this.state != DRAINING) {
+		if (this.state == OPEN) {
 			this.actual.onError(failure);
 		}
 	}
 
 	@Override
 	public void onComplete() {
-		if (this.state != DRAINING) {
+		if (this.state == OPEN) {
 			this.actual.onComplete();
 		}
 	}
@@ -137,11 +157,16 @@ final class CancelShield<T> implements CoreSubscriber<T>, Subscription {
 	@Override
 	public void cancel() {
 		if (STATE.compareAndSet(this, OPEN, DRAINING)) {
-			// Not answered yet: the exchange may be in the driver's hand-off; let it run out.
+			for (RoutedResult result : this.handedOut) {
+				readToEnd(result);
+			}
 			this.upstream.request(Long.MAX_VALUE);
 		}
-		else if (this.state == ANSWERED) {
-			this.upstream.cancel();
+	}
+
+	private static void readToEnd(RoutedResult result) {
+		if (result.claim()) {
+			Flux.from(result.unwrap().getRowsUpdated()).onErrorComplete().subscribe();
 		}
 	}
 }

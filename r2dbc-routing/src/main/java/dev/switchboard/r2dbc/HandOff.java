@@ -108,8 +108,9 @@ final class HandOff extends RoutedConnection implements CoreSubscriber<Connectio
 				DataSource.Target next = replicated.select(AccessIntent.READ);
 				if (next != null && next != failed) {
 					this.target = next;
-					this.listener.routed(this.context, this.tenant, next, next.role() == Role.REPLICA
-							? RoutingListener.Reason.REPLICA_FAILOVER : RoutingListener.Reason.PRIMARY_NO_HEALTHY_REPLICA);
+					this.listener.routed(this.context, this.tenant, next,
+							next.role() == Role.REPLICA ? RoutingListener.Reason.REPLICA_FAILOVER
+									: RoutingListener.Reason.PRIMARY_NO_HEALTHY_REPLICA);
 					next.connectionFactory().create().subscribe(this);
 					return;
 				}

@@ -350,9 +350,10 @@ public final class ReplicatedDataSource implements DataSource, Disposable, Close
 		Duration timeout = this.probeInterval.multipliedBy(2).compareTo(Duration.ofSeconds(1)) > 0
 				? this.probeInterval.multipliedBy(2)
 				: Duration.ofSeconds(1);
+		// The round's timeout cancels it: its validation and its release are shielded (CancelShield).
 		Mono<Void> round = Mono.usingWhen(target.pool.create(),
 				connection -> look(target, connection, trackLag),
-				Connection::close);
+				connection -> CancelShield.one(connection.close()));
 		return round.timeout(timeout)
 				.doOnSuccess(ignored -> target.markUp())
 				.onErrorResume(failure -> {
@@ -368,7 +369,7 @@ public final class ReplicatedDataSource implements DataSource, Disposable, Close
 
 	private Mono<Void> look(PoolTarget target, Connection connection, boolean trackLag) {
 		if (!trackLag) {
-			return Mono.from(connection.validate(ValidationDepth.REMOTE))
+			return CancelShield.one(connection.validate(ValidationDepth.REMOTE))
 					.flatMap(valid -> valid ? Mono.<Void>empty()
 							: Mono.error(new R2dbcNonTransientResourceException(target.name + " is not valid")));
 		}

@@ -87,7 +87,7 @@ enum Replication {
 	}
 
 	private static Mono<ReplicationPosition> position(Connection connection, String sql) {
-		return CancelShield.results(connection.createStatement(sql).execute())
+		return CancelShield.results(connection.createStatement(sql).execute(), null)
 				.concatMap(result -> result.map((row, metadata) -> {
 					String value = row.get(0, String.class);
 					return value == null ? "" : value.strip();

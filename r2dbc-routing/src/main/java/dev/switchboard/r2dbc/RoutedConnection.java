@@ -143,16 +143,14 @@ public sealed class RoutedConnection implements Connection, Wrapped<Connection> 
 		return error;
 	}
 
-	/** An exchange of at most one element, shielded from a cancel before it answers. */
+	/** An exchange of at most one answer, shielded from a cancel: it runs to its end. */
 	<T> Mono<T> guard(Publisher<T> publisher) {
 		return CancelShield.one(publisher).onErrorMap(this::classify);
 	}
 
-	/** A statement's or batch's execution, shielded from a cancel before its first result. */
+	/** A statement's or batch's execution, shielded from a cancel: its results are read to their end. */
 	Flux<Result> execute(Publisher<? extends Result> results) {
-		return CancelShield.results(results)
-				.onErrorMap(this::classify)
-				.map(result -> new RoutedResult(result, this));
+		return CancelShield.results(results, this).onErrorMap(this::classify);
 	}
 
 	<T> Flux<T> guardMany(Publisher<T> publisher) {
@@ -170,10 +168,10 @@ public sealed class RoutedConnection implements Connection, Wrapped<Connection> 
 	}
 
 	/**
-	 * Return the connection to its pool, also when the subscriber cancels. On the primary of a datasource in
-	 * {@link ReadConsistency#CAUSAL} mode, a connection that ran statements first reads the
-	 * primary's position after its last commit into the request's {@link CausalToken}; if that
-	 * fails, the request's reads stay pinned to the primary.
+	 * Return the connection to its pool, also when the subscriber cancels. On the primary of a
+	 * datasource in {@link ReadConsistency#CAUSAL} mode, a connection that ran statements first
+	 * reads the primary's position after its last commit into the request's {@link CausalToken}; if
+	 * that fails, the request's reads stay pinned to the primary.
 	 */
 	@Override
 	public Mono<Void> close() {

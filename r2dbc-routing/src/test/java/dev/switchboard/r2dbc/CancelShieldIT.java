@@ -26,9 +26,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Queries cancelled at random moments, on the real replicas, lose no connection. A cancel that
- * meets r2dbc-mysql 1.4.3 while it hands a queued exchange over can stall the connection for good
- * (see {@link CancelShield}); the same load on a plain r2dbc-pool is run first as the control, and
- * its count printed: the race is rare, so the control is reported, not asserted.
+ * meets r2dbc-mysql 1.4.3 while it hands a queued exchange over, or a result left unread, can
+ * stall the connection for good (see {@link CancelShield}). The same load on a plain r2dbc-pool
+ * runs first as the control and is printed, not asserted: it depends on timing.
  */
 @ExtendWith(DevDatabases.class)
 class CancelShieldIT {
@@ -42,8 +42,12 @@ class CancelShieldIT {
 	void queriesCancelledAtRandomLeaveNoConnectionAcquiredOrStalled(Topology.Kind kind, Topology topology) {
 		Topology.Engine engine = topology.engine(kind);
 
-		ConnectionPool plain = new ConnectionPool(ConnectionPoolConfiguration.builder(engine.connectionFactory(engine.replica()))
-				.initialSize(0).maxSize(MAX_SIZE).maxAcquireTime(Duration.ofSeconds(10)).build());
+		ConnectionPool plain = new ConnectionPool(ConnectionPoolConfiguration
+				.builder(engine.connectionFactory(engine.replica()))
+				.initialSize(0)
+				.maxSize(MAX_SIZE)
+				.maxAcquireTime(Duration.ofSeconds(10))
+				.build());
 		int plainLost;
 		try {
 			cancelAtRandom(plain, Function.identity());
@@ -61,7 +65,7 @@ class CancelShieldIT {
 			Function<Context, Context> tenant = RoutingContext.forTenant("shield");
 			cancelAtRandom(routing.forIntent(AccessIntent.READ), tenant);
 			int routedLost = settledAcquired(() -> Fixtures.acquired(dataSource));
-			System.out.printf("cancel shield %s: %d SELECTs timed out at random after 0-5 ms; connections lost:"
+			System.out.printf("cancel shield %s: %d SELECTs timed out at random after 0-1 ms; connections lost:"
 					+ " plain r2dbc-pool %d of %d, Switchboard %d of %d%n", kind, REQUESTS, plainLost, MAX_SIZE,
 					routedLost, MAX_SIZE);
 			assertThat(routedLost).isZero();
@@ -80,7 +84,7 @@ class CancelShieldIT {
 		Flux.range(0, REQUESTS)
 				.flatMap(i -> {
 					return select(factory)
-							.timeout(Duration.ofNanos(ThreadLocalRandom.current().nextLong(5_000_000)))
+							.timeout(Duration.ofNanos(ThreadLocalRandom.current().nextLong(1_000_000)))
 							.onErrorResume(TimeoutException.class, ex -> Mono.empty())
 							.contextWrite(tenant);
 				}, 16)

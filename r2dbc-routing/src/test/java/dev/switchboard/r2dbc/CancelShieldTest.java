@@ -11,19 +11,21 @@ import io.r2dbc.spi.Row;
 import io.r2dbc.spi.RowMetadata;
 import org.reactivestreams.Publisher;
 import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.test.publisher.TestPublisher;
 import reactor.test.subscriber.TestSubscriber;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 
 class CancelShieldTest {
 
 	@Test
-	void aCancelBeforeTheFirstResultLetsTheExchangeRunOutAndReadsWhatArrives() {
+	void aCancelBeforeAnyResultLetsTheExchangeRunOutAndReadsWhatArrives() {
 		TestPublisher<Result> exchange = TestPublisher.create();
 		TestSubscriber<Result> subscriber = TestSubscriber.create();
-		CancelShield.results(exchange).subscribe(subscriber);
+		CancelShield.results(exchange, null).subscribe(subscriber);
 		subscriber.request(1);
 
 		subscriber.cancel();
@@ -51,18 +53,26 @@ class CancelShieldTest {
 	}
 
 	@Test
-	void aCancelAfterTheFirstResultReachesTheExchange() {
+	void aCancelAfterAResultReadsItToItsEndUnlessItsReaderClaimedIt() {
 		TestPublisher<Result> exchange = TestPublisher.create();
 		List<Result> received = new CopyOnWriteArrayList<>();
 		TestSubscriber<Result> subscriber = TestSubscriber.builder().initialRequest(2).build();
-		CancelShield.results(exchange).doOnNext(received::add).subscribe(subscriber);
-		Result first = new FakeResult();
+		CancelShield.results(exchange, null).doOnNext(received::add).subscribe(subscriber);
+		FakeResult read = new FakeResult();
+		FakeResult unread = new FakeResult();
 
-		exchange.next(first);
+		exchange.next(read);
+		Flux.from(received.get(0).getRowsUpdated()).blockLast();
+		read.read = false;
+		exchange.next(unread);
 		subscriber.cancel();
 
-		exchange.assertCancelled();
-		assertThat(received).containsExactly(first);
+		exchange.assertNotCancelled();
+		assertThat(read.read).as("claimed by its reader: not read again").isFalse();
+		assertThat(unread.read).as("handed out but never read: read to its end").isTrue();
+		assertThat(received).hasSize(2);
+		assertThatIllegalStateException().isThrownBy(() -> Flux.from(received.get(1).getRowsUpdated()).blockLast())
+				.withMessageContaining("dropped after its statement was cancelled");
 	}
 
 	@Test
