@@ -6,7 +6,6 @@ import java.util.Locale;
 import dev.switchboard.api.ReplicationPosition;
 import io.r2dbc.spi.Connection;
 import org.jspecify.annotations.Nullable;
-import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
