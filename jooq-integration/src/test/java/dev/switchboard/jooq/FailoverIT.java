@@ -53,12 +53,7 @@ class FailoverIT {
 	@BeforeAll
 	static void setUp() {
 		fault = FaultTopology.find();
-		for (Topology.Kind kind : Topology.Kind.values()) {
-			Topology.Engine engine = fault.topology().engine(kind);
-			Sql.execute(engine.connectionFactory(engine.primary()),
-					"CREATE TABLE IF NOT EXISTS " + TABLE + " (id VARCHAR(64) PRIMARY KEY)");
-			engine.awaitTable(TABLE);
-		}
+		fault.topology().createIdTable(TABLE);
 	}
 
 	@AfterEach

@@ -13,7 +13,6 @@ import dev.switchboard.api.ReadConsistency;
 import dev.switchboard.api.RoutingContext;
 import dev.switchboard.api.TenantId;
 import dev.switchboard.r2dbc.test.DevDatabases;
-import dev.switchboard.r2dbc.test.Sql;
 import dev.switchboard.r2dbc.test.Topology;
 import io.r2dbc.spi.Connection;
 import org.junit.jupiter.api.AfterAll;
@@ -61,12 +60,7 @@ class CausalReadsIT {
 			}
 		});
 		instanceB = instance(found, RoutingListener.NONE);
-		for (Topology.Kind kind : Topology.Kind.values()) {
-			Topology.Engine engine = found.engine(kind);
-			Sql.execute(engine.connectionFactory(engine.primary()),
-					"CREATE TABLE IF NOT EXISTS " + TABLE + " (id VARCHAR(64) PRIMARY KEY)");
-			engine.awaitTable(TABLE);
-		}
+		found.createIdTable(TABLE);
 	}
 
 	static RoutingConnectionFactory instance(Topology found, RoutingListener listener) {

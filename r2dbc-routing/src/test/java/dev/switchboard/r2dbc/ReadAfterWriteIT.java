@@ -6,7 +6,6 @@ import dev.switchboard.api.AccessIntent;
 import dev.switchboard.api.RoutingContext;
 import dev.switchboard.r2dbc.test.DevDatabases;
 import dev.switchboard.r2dbc.test.Fixtures;
-import dev.switchboard.r2dbc.test.Sql;
 import dev.switchboard.r2dbc.test.Topology;
 import io.r2dbc.spi.Connection;
 import org.junit.jupiter.api.AfterAll;
@@ -43,12 +42,7 @@ class ReadAfterWriteIT {
 				.tenant(tenant(Topology.Kind.POSTGRESQL), "pg-lagging")
 				.tenant(tenant(Topology.Kind.MARIADB), "maria-lagging")
 				.build());
-		for (Topology.Kind kind : Topology.Kind.values()) {
-			Topology.Engine engine = found.engine(kind);
-			Sql.execute(engine.connectionFactory(engine.primary()),
-					"CREATE TABLE IF NOT EXISTS " + TABLE + " (id VARCHAR(64) PRIMARY KEY)");
-			engine.awaitTable(TABLE);
-		}
+		found.createIdTable(TABLE);
 	}
 
 	@AfterAll

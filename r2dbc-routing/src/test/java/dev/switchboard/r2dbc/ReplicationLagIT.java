@@ -38,12 +38,7 @@ class ReplicationLagIT {
 	@BeforeAll
 	static void setUp(Topology found) {
 		topology = found;
-		for (Topology.Kind kind : Topology.Kind.values()) {
-			Topology.Engine engine = found.engine(kind);
-			Sql.execute(engine.connectionFactory(engine.primary()),
-					"CREATE TABLE IF NOT EXISTS " + TABLE + " (id VARCHAR(64) PRIMARY KEY)");
-			engine.awaitTable(TABLE);
-		}
+		found.createIdTable(TABLE);
 	}
 
 	@ParameterizedTest

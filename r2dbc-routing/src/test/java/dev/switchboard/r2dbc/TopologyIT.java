@@ -28,12 +28,7 @@ class TopologyIT {
 
 	@BeforeAll
 	static void createTable(Topology topology) {
-		for (Topology.Kind kind : Topology.Kind.values()) {
-			Topology.Engine engine = topology.engine(kind);
-			Sql.execute(engine.connectionFactory(engine.primary()),
-					"CREATE TABLE IF NOT EXISTS " + TABLE + " (id VARCHAR(64) PRIMARY KEY)");
-			engine.awaitTable(TABLE);
-		}
+		topology.createIdTable(TABLE);
 	}
 
 

@@ -184,4 +184,18 @@ public record Topology(Engine postgres, Engine mariadb, String source) {
 	public Engine engine(Kind kind) {
 		return kind == Kind.POSTGRESQL ? this.postgres : this.mariadb;
 	}
+
+	/**
+	 * Create a table of string ids on each engine's primary, if it is not there, and wait until
+	 * every replica has it.
+	 * @param table a table of the {@value #DATABASE} database
+	 */
+	public void createIdTable(String table) {
+		for (Kind kind : Kind.values()) {
+			Engine engine = engine(kind);
+			Sql.execute(engine.connectionFactory(engine.primary()),
+					"CREATE TABLE IF NOT EXISTS " + table + " (id VARCHAR(64) PRIMARY KEY)");
+			engine.awaitTable(table);
+		}
+	}
 }
