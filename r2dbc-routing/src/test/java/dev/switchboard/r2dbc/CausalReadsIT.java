@@ -164,19 +164,32 @@ class CausalReadsIT {
 
 	@org.junit.jupiter.api.Test
 	void causalReadsCancelledWhileTheyWaitForAReplicaLeaveNoConnectionAcquired() {
-		int requests = 2_000;
-		Flux.range(0, requests)
-				.flatMap(i -> {
-					java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
-					Topology.Kind kind = random.nextBoolean() ? Topology.Kind.POSTGRESQL : Topology.Kind.MARIADB;
-					String id = "cancel-" + i + "-" + random.nextLong();
-					// The read is cut off after 0 to 5 ms: while connecting, waiting on the replica, or reading.
-					return insert(instanceA, kind, id)
-							.then(read(instanceA, kind, id).timeout(Duration.ofNanos(random.nextLong(5_000_000)))
-									.onErrorResume(java.util.concurrent.TimeoutException.class, ex -> Mono.empty()))
-							.contextWrite(RoutingContext.forTenant(tenant(kind, random.nextBoolean())));
-				}, 16)
-				.blockLast(Duration.ofMinutes(5));
+		int requests = Integer.getInteger("causal.leak.requests", 2_000);
+		// Where each unfinished request is, so that a hang names its step instead of timing out blind.
+		Map<Integer, String> unfinished = new ConcurrentHashMap<>();
+		try {
+			Flux.range(0, requests)
+					.flatMap(i -> {
+						java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
+						Topology.Kind kind = random.nextBoolean() ? Topology.Kind.POSTGRESQL : Topology.Kind.MARIADB;
+						String tenant = tenant(kind, random.nextBoolean());
+						String id = "cancel-" + i + "-" + random.nextLong();
+						long timeout = random.nextLong(5_000_000);
+						// The read is cut off after 0 to 5 ms: while connecting, waiting on the replica, or reading.
+						return Mono.fromRunnable(() -> unfinished.put(i, tenant + " insert"))
+								.then(insert(instanceA, kind, id))
+								.doOnSuccess(inserted -> unfinished.put(i, tenant + " read cut off after " + timeout + " ns"))
+								.then(read(instanceA, kind, id).timeout(Duration.ofNanos(timeout))
+										.onErrorResume(java.util.concurrent.TimeoutException.class, ex -> Mono.empty()))
+								.doOnSuccess(done -> unfinished.remove(i))
+								.contextWrite(RoutingContext.forTenant(tenant));
+					}, 16)
+					.blockLast(Duration.ofMinutes(2));
+		}
+		catch (IllegalStateException hung) {
+			throw new AssertionError("requests still running after 2 minutes: " + unfinished + "; connections acquired "
+					+ leakedPools(), hung);
+		}
 		try {
 			dev.switchboard.r2dbc.test.Await.until(Duration.ofSeconds(20), () -> acquired() == 0);
 		}
