@@ -3,6 +3,7 @@ package dev.switchboard.r2dbc;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 
+import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.Result;
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
@@ -30,13 +31,19 @@ import reactor.util.context.Context;
  * everything that is left, reads each result that nobody claimed (see {@link RoutedResult#claim()})
  * to its end, and drops it: what the drivers already do with a cancelled exchange they have
  * started (r2dbc-mysql and r2dbc-postgresql read it to its end rather than interrupt the server).
- * One subscriber and one compare-and-set per exchange; no lock.
+ * A cancelled exchange is counted in its connection's {@link Drains} until it ends, and the
+ * connection's release waits for it. One subscriber and one compare-and-set per exchange; no lock.
  */
 final class CancelShield<T> implements CoreSubscriber<T>, Subscription {
 
-	private static final int OPEN = 0;
+	/** What the shield passes: a single answer, a statement's results, or a pooled connection. */
+	private enum Kind {
+		ONE, RESULTS, CONNECTION
+	}
 
-	private static final int DRAINING = 1;
+	private static final int CANCELLED = 1;
+
+	private static final int TERMINATED = 2;
 
 	@SuppressWarnings("rawtypes")
 	private static final AtomicIntegerFieldUpdater<CancelShield> STATE =
@@ -46,13 +53,17 @@ final class CancelShield<T> implements CoreSubscriber<T>, Subscription {
 
 	private final CoreSubscriber<? super T> actual;
 
-	/** Wraps what a statement emits, or {@code null} for an exchange of at most one answer. */
+	private final Kind kind;
+
+	/** The connection that classifies the results' failures, or {@code null}. */
 	private final @Nullable RoutedConnection connection;
 
-	private final boolean results;
+	/** Counts this exchange while it runs on after a cancel, or {@code null}. */
+	private final @Nullable Drains drains;
 
 	private @Nullable Subscription upstream;
 
+	/** {@link #CANCELLED} and {@link #TERMINATED}, each set once. */
 	private volatile int state;
 
 	/**
@@ -61,10 +72,12 @@ final class CancelShield<T> implements CoreSubscriber<T>, Subscription {
 	 */
 	private volatile RoutedResult[] handedOut = NONE;
 
-	private CancelShield(CoreSubscriber<? super T> actual, @Nullable RoutedConnection connection, boolean results) {
+	private CancelShield(CoreSubscriber<? super T> actual, Kind kind, @Nullable RoutedConnection connection,
+			@Nullable Drains drains) {
 		this.actual = actual;
+		this.kind = kind;
 		this.connection = connection;
-		this.results = results;
+		this.drains = drains;
 	}
 
 	/**
@@ -72,14 +85,16 @@ final class CancelShield<T> implements CoreSubscriber<T>, Subscription {
 	 * and after a cancel every result nobody read is read to its end.
 	 * @param source the driver's {@code execute()}
 	 * @param connection the connection that classifies the results' failures, or {@code null}
+	 * @param drains what counts the exchange while it runs on after a cancel, or {@code null}
 	 * @return the shielded publisher
 	 */
-	static Flux<Result> results(Publisher<? extends Result> source, @Nullable RoutedConnection connection) {
+	static Flux<Result> results(Publisher<? extends Result> source, @Nullable RoutedConnection connection,
+			@Nullable Drains drains) {
 		return new Flux<>() {
 			@Override
 			@SuppressWarnings("unchecked")
 			public void subscribe(CoreSubscriber<? super Result> actual) {
-				((Publisher<Result>) source).subscribe(new CancelShield<>(actual, connection, true));
+				((Publisher<Result>) source).subscribe(new CancelShield<>(actual, Kind.RESULTS, connection, drains));
 			}
 		};
 	}
@@ -87,13 +102,31 @@ final class CancelShield<T> implements CoreSubscriber<T>, Subscription {
 	/**
 	 * Shield an exchange of at most one answer, such as a commit, a validation or a release.
 	 * @param source the driver's publisher
+	 * @param drains what counts the exchange while it runs on after a cancel, or {@code null}
 	 * @return the shielded publisher
 	 */
-	static <T> Mono<T> one(Publisher<T> source) {
+	static <T> Mono<T> one(Publisher<T> source, @Nullable Drains drains) {
 		return new Mono<>() {
 			@Override
 			public void subscribe(CoreSubscriber<? super T> actual) {
-				source.subscribe(new CancelShield<>(actual, null, false));
+				source.subscribe(new CancelShield<>(actual, Kind.ONE, null, drains));
+			}
+		};
+	}
+
+	/**
+	 * Shield a pool's acquisition: a cancel does not reach the pool, and a connection that arrives
+	 * after it is closed. r2dbc-pool 1.0.2 returns a connection to its pool when the acquisition
+	 * is cancelled, even after it emitted the connection, which the subscriber then still holds:
+	 * the pool hands it to a second borrower while the first uses it.
+	 * @param source the pool's {@code create()}
+	 * @return the shielded publisher
+	 */
+	static Mono<Connection> acquire(Publisher<? extends Connection> source) {
+		return new Mono<>() {
+			@Override
+			public void subscribe(CoreSubscriber<? super Connection> actual) {
+				source.subscribe(new CancelShield<>(actual, Kind.CONNECTION, null, null));
 			}
 		};
 	}
@@ -114,9 +147,12 @@ final class CancelShield<T> implements CoreSubscriber<T>, Subscription {
 	@Override
 	@SuppressWarnings("unchecked")
 	public void onNext(T element) {
-		if (!this.results) {
-			if (this.state == OPEN) {
+		if (this.kind != Kind.RESULTS) {
+			if ((this.state & CANCELLED) == 0) {
 				this.actual.onNext(element);
+			}
+			else if (this.kind == Kind.CONNECTION) {
+				Mono.from(((Connection) element).close()).onErrorComplete().subscribe();
 			}
 			return;
 		}
@@ -126,7 +162,7 @@ final class CancelShield<T> implements CoreSubscriber<T>, Subscription {
 		after[before.length] = result;
 		// Remembered before the state is read; cancel() sets the state before it reads this.
 		this.handedOut = after;
-		if (this.state == OPEN) {
+		if ((this.state & CANCELLED) == 0) {
 			this.actual.onNext((T) result);
 		}
 		else {
@@ -137,16 +173,24 @@ final class CancelShield<T> implements CoreSubscriber<T>, Subscription {
 	@Override
 	public void onError(Throwable failure) {
 		// A drained exchange has no subscriber left to tell.
-		if (this.state == OPEN) {
+		if ((terminate() & CANCELLED) == 0) {
 			this.actual.onError(failure);
 		}
 	}
 
 	@Override
 	public void onComplete() {
-		if (this.state == OPEN) {
+		if ((terminate() & CANCELLED) == 0) {
 			this.actual.onComplete();
 		}
+	}
+
+	private int terminate() {
+		int before = set(TERMINATED);
+		if ((before & CANCELLED) != 0 && this.drains != null) {
+			this.drains.ended();
+		}
+		return before;
 	}
 
 	@Override
@@ -156,11 +200,33 @@ final class CancelShield<T> implements CoreSubscriber<T>, Subscription {
 
 	@Override
 	public void cancel() {
-		if (STATE.compareAndSet(this, OPEN, DRAINING)) {
-			for (RoutedResult result : this.handedOut) {
-				readToEnd(result);
-			}
+		Drains drains = this.drains;
+		// Counted before the cancel is visible, so that the end of the exchange cannot be counted first.
+		if (drains != null) {
+			drains.started();
+		}
+		int before = set(CANCELLED);
+		if (drains != null && (before & (CANCELLED | TERMINATED)) != 0) {
+			// Cancelled before, or the exchange is over: nothing runs on.
+			drains.ended();
+		}
+		if ((before & CANCELLED) != 0) {
+			return;
+		}
+		for (RoutedResult result : this.handedOut) {
+			readToEnd(result);
+		}
+		if ((before & TERMINATED) == 0) {
 			this.upstream.request(Long.MAX_VALUE);
+		}
+	}
+
+	private int set(int bit) {
+		for (;;) {
+			int before = this.state;
+			if ((before & bit) != 0 || STATE.compareAndSet(this, before, before | bit)) {
+				return before;
+			}
 		}
 	}
 

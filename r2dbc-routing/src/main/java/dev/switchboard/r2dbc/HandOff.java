@@ -13,6 +13,7 @@ import io.r2dbc.spi.Connection;
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Subscription;
 import reactor.core.CoreSubscriber;
+import reactor.core.publisher.Mono;
 import reactor.core.publisher.Operators;
 import reactor.util.context.Context;
 import reactor.util.context.ContextView;
@@ -23,6 +24,14 @@ import reactor.util.context.ContextView;
  * It classifies a failure to connect, reports it to the datasource's health, and sends a read
  * whose replica failed to connect once to another target. One object per routing decision, being
  * both subscriber and connection: this is the routing path's hot spot.
+ *
+ * <p>A cancel does not reach the pool. r2dbc-pool 1.0.2 returns a connection to its pool when its
+ * acquisition is cancelled, even after it emitted the connection: the pool then hands the same
+ * connection to a second borrower while the first still uses it (measured in
+ * {@code HandOffTest}; the same as akka-persistence-r2dbc#48). So the acquisition runs to its end,
+ * and a connection that arrives after the cancel is closed here, which returns it to its pool.
+ * One that arrives while the cancel is on its way goes to the subscriber, as the Reactive
+ * Streams rules allow, which releases it ({@code Flux.usingWhen} does).
  */
 final class HandOff extends RoutedConnection implements CoreSubscriber<Connection>, Subscription {
 
@@ -58,6 +67,7 @@ final class HandOff extends RoutedConnection implements CoreSubscriber<Connectio
 	/** Read only after a failover: written (as a volatile) only when one may happen. */
 	private volatile boolean requested;
 
+	/** Written by a cancel; read when the pool answers. */
 	private volatile boolean cancelled;
 
 	HandOff(CoreSubscriber<? super Connection> actual, ContextView context, TenantId tenant, DataSource.Target target,
@@ -81,23 +91,29 @@ final class HandOff extends RoutedConnection implements CoreSubscriber<Connectio
 			this.actual.onSubscribe(this);
 			return;
 		}
-		// The second upstream, after a failover, arrives only once the first has terminated.
+		// The second upstream, after a failover, arrives only once the first has terminated. A
+		// cancel since then lets it run, to close what it brings.
 		UPSTREAM.setVolatile(this, subscription);
-		if (this.cancelled) {
-			subscription.cancel();
-		}
-		else if (this.requested) {
+		if (this.requested) {
 			subscription.request(Long.MAX_VALUE);
 		}
 	}
 
 	@Override
 	public void onNext(Connection connection) {
+		if (this.cancelled) {
+			Mono.from(connection.close()).onErrorComplete().subscribe();
+			return;
+		}
 		this.actual.onNext(connected(connection));
 	}
 
 	@Override
 	public void onError(Throwable failure) {
+		if (this.cancelled) {
+			// Nobody waits for this connection any more: no failover, nobody to tell.
+			return;
+		}
 		DataSource.Target failed = this.target;
 		DataError error = DataErrorClassifier.classify(failure, this.tenant, failed.dataSource().name(), failed.role());
 		this.listener.failed(this.context, error);
@@ -121,7 +137,9 @@ final class HandOff extends RoutedConnection implements CoreSubscriber<Connectio
 
 	@Override
 	public void onComplete() {
-		this.actual.onComplete();
+		if (!this.cancelled) {
+			this.actual.onComplete();
+		}
 	}
 
 	@Override
@@ -139,10 +157,8 @@ final class HandOff extends RoutedConnection implements CoreSubscriber<Connectio
 
 	@Override
 	public void cancel() {
+		// Not passed on (see above): an acquisition that was asked for ends, by a connection that
+		// onNext closes or by the pool's acquire timeout; one never asked for never starts.
 		this.cancelled = true;
-		Subscription current = (Subscription) UPSTREAM.getVolatile(this);
-		if (current != null) {
-			current.cancel();
-		}
 	}
 }

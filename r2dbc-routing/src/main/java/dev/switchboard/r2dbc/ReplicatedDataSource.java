@@ -243,12 +243,13 @@ public final class ReplicatedDataSource implements DataSource, Disposable, Close
 	/**
 	 * Wait, at most the causal wait, for a replica's connection to replay {@code wanted}, and
 	 * remember what the replica reported.
+	 * @param drains counts the wait's queries that a cancel leaves running, for the release
 	 * @return {@code true} when the replica covers the position
 	 */
-	Mono<Boolean> awaitPosition(Target target, Connection connection, ReplicationPosition wanted) {
+	Mono<Boolean> awaitPosition(Target target, Connection connection, ReplicationPosition wanted, Drains drains) {
 		PoolTarget replica = own(target);
 		return replication(connection)
-				.flatMap(engine -> engine.await(connection, wanted, this.causalWait))
+				.flatMap(engine -> engine.await(connection, wanted, this.causalWait, drains))
 				.doOnNext(replayed -> replica.position = replayed)
 				.hasElement();
 	}
@@ -350,10 +351,12 @@ public final class ReplicatedDataSource implements DataSource, Disposable, Close
 		Duration timeout = this.probeInterval.multipliedBy(2).compareTo(Duration.ofSeconds(1)) > 0
 				? this.probeInterval.multipliedBy(2)
 				: Duration.ofSeconds(1);
-		// The round's timeout cancels it: its validation and its release are shielded (CancelShield).
-		Mono<Void> round = Mono.usingWhen(target.pool.create(),
-				connection -> look(target, connection, trackLag),
-				connection -> CancelShield.one(connection.close()));
+		// The round's timeout cancels it: its acquisition, its queries and its release are shielded
+		// (CancelShield), and the release waits for the queries that a cancel leaves running.
+		Drains drains = new Drains();
+		Mono<Void> round = Mono.usingWhen(CancelShield.acquire(target.pool.create()),
+				connection -> look(target, connection, trackLag, drains),
+				connection -> CancelShield.one(drains.whenQuiet(Mono.from(connection.close())), null));
 		return round.timeout(timeout)
 				.doOnSuccess(ignored -> target.markUp())
 				.onErrorResume(failure -> {
@@ -367,21 +370,21 @@ public final class ReplicatedDataSource implements DataSource, Disposable, Close
 				});
 	}
 
-	private Mono<Void> look(PoolTarget target, Connection connection, boolean trackLag) {
+	private Mono<Void> look(PoolTarget target, Connection connection, boolean trackLag, Drains drains) {
 		if (!trackLag) {
-			return CancelShield.one(connection.validate(ValidationDepth.REMOTE))
+			return CancelShield.one(connection.validate(ValidationDepth.REMOTE), drains)
 					.flatMap(valid -> valid ? Mono.<Void>empty()
 							: Mono.error(new R2dbcNonTransientResourceException(target.name + " is not valid")));
 		}
 		return replication(connection).flatMap(engine -> {
 			long sampled = System.nanoTime();
 			if (target.role == Role.PRIMARY) {
-				return engine.primaryPosition(connection).doOnNext(position -> {
+				return engine.primaryPosition(connection, drains).doOnNext(position -> {
 					target.position = position;
 					this.history.add(sampled, position);
 				});
 			}
-			return engine.replayedPosition(connection)
+			return engine.replayedPosition(connection, drains)
 					.defaultIfEmpty(EMPTY)
 					.doOnNext(position -> {
 						ReplicationPosition replayed = position == EMPTY ? null : position;

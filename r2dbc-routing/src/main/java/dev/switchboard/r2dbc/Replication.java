@@ -55,38 +55,44 @@ enum Replication {
 		return null;
 	}
 
-	/** The primary's current position; empty when it has written nothing yet. */
-	Mono<ReplicationPosition> primaryPosition(Connection connection) {
-		return position(connection, this.primaryPosition);
+	/**
+	 * The primary's current position; empty when it has written nothing yet. Each query here is
+	 * shielded from a cancel (see {@link CancelShield}) and counted in {@code drains} while it runs
+	 * on after one, so that the connection's release can wait for it.
+	 */
+	Mono<ReplicationPosition> primaryPosition(Connection connection, @Nullable Drains drains) {
+		return position(connection, this.primaryPosition, drains);
 	}
 
 	/** The position a replica has replayed; empty when it has replayed nothing yet. */
-	Mono<ReplicationPosition> replayedPosition(Connection connection) {
-		return position(connection, this.replayedPosition);
+	Mono<ReplicationPosition> replayedPosition(Connection connection, @Nullable Drains drains) {
+		return position(connection, this.replayedPosition, drains);
 	}
 
 	/** The position after the session's last commit on the primary; empty when it wrote nothing. */
 	Mono<ReplicationPosition> committedPosition(Connection connection) {
-		return position(connection, this.committedPosition);
+		// Part of a release, which nothing cancels: nothing to count.
+		return position(connection, this.committedPosition, null);
 	}
 
 	/**
 	 * Wait, at most {@code timeout}, for a replica to replay {@code wanted}.
 	 * @return the replica's position when it covers {@code wanted}, else empty
 	 */
-	Mono<ReplicationPosition> await(Connection connection, ReplicationPosition wanted, Duration timeout) {
+	Mono<ReplicationPosition> await(Connection connection, ReplicationPosition wanted, Duration timeout,
+			Drains drains) {
 		// Polled on both engines. MariaDB's MASTER_GTID_WAIT would wait in one round trip, but a
 		// cancelled wait runs to its end (see CancelShield) and holds the replica's connection for
 		// up to the whole timeout; a cancelled poll holds it for one short statement.
 		long deadline = System.nanoTime() + timeout.toNanos();
-		return replayedPosition(connection)
+		return replayedPosition(connection, drains)
 				.filter(position -> position.covers(wanted))
 				.repeatWhenEmpty(attempts -> attempts.takeWhile(attempt -> System.nanoTime() < deadline)
 						.delayElements(POLL));
 	}
 
-	private static Mono<ReplicationPosition> position(Connection connection, String sql) {
-		return CancelShield.results(connection.createStatement(sql).execute(), null)
+	private static Mono<ReplicationPosition> position(Connection connection, String sql, @Nullable Drains drains) {
+		return CancelShield.results(connection.createStatement(sql).execute(), null, drains)
 				.concatMap(result -> result.map((row, metadata) -> {
 					String value = row.get(0, String.class);
 					return value == null ? "" : value.strip();

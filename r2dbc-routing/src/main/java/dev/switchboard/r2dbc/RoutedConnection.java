@@ -38,7 +38,7 @@ import reactor.util.context.ContextView;
  * for the pooled connection and the connection it hands out, one object per routing decision
  * instead of two.
  */
-public sealed class RoutedConnection implements Connection, Wrapped<Connection> permits HandOff {
+public sealed class RoutedConnection extends Drains implements Connection, Wrapped<Connection> permits HandOff {
 
 	/** Set once, by {@link #connected(Connection)}, before this connection is handed out. */
 	private Connection delegate;
@@ -143,14 +143,20 @@ public sealed class RoutedConnection implements Connection, Wrapped<Connection> 
 		return error;
 	}
 
-	/** An exchange of at most one answer, shielded from a cancel: it runs to its end. */
+	/**
+	 * An exchange of at most one answer, shielded from a cancel: it runs to its end, and the
+	 * release waits for it.
+	 */
 	<T> Mono<T> guard(Publisher<T> publisher) {
-		return CancelShield.one(publisher).onErrorMap(this::classify);
+		return CancelShield.one(publisher, this).onErrorMap(this::classify);
 	}
 
-	/** A statement's or batch's execution, shielded from a cancel: its results are read to their end. */
+	/**
+	 * A statement's or batch's execution, shielded from a cancel: its results are read to their
+	 * end, and the release waits for them.
+	 */
 	Flux<Result> execute(Publisher<? extends Result> results) {
-		return CancelShield.results(results, this).onErrorMap(this::classify);
+		return CancelShield.results(results, this, this).onErrorMap(this::classify);
 	}
 
 	<T> Flux<T> guardMany(Publisher<T> publisher) {
@@ -171,7 +177,9 @@ public sealed class RoutedConnection implements Connection, Wrapped<Connection> 
 	 * Return the connection to its pool, also when the subscriber cancels. On the primary of a
 	 * datasource in {@link ReadConsistency#CAUSAL} mode, a connection that ran statements first
 	 * reads the primary's position after its last commit into the request's {@link CausalToken}; if
-	 * that fails, the request's reads stay pinned to the primary.
+	 * that fails, the request's reads stay pinned to the primary. The release waits for the
+	 * exchanges that a cancel left running (see {@link Drains}): the next borrower gets a quiet
+	 * connection.
 	 */
 	@Override
 	public Mono<Void> close() {
@@ -189,8 +197,9 @@ public sealed class RoutedConnection implements Connection, Wrapped<Connection> 
 			// its next read already sees the token.
 			release = capture.then(release).doOnTerminate(this::settle);
 		}
-		// Guarded: a release, once asked for, runs to its end even if its subscriber cancels.
-		return guard(release);
+		// Shielded: a release, once asked for, runs to its end even if its subscriber cancels. Not
+		// counted as a drain: it is what waits for them.
+		return CancelShield.one(whenQuiet(release), null).onErrorMap(this::classify);
 	}
 
 	private void settle() {

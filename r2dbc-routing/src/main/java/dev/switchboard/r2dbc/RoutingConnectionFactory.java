@@ -367,8 +367,14 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 	 * the primary. One compare-and-set state decides, against a concurrent cancel, who owns the
 	 * replica's connection: exactly one of the hand-over, the fallback and the cancel releases or
 	 * passes it on, so a cancel at any point neither leaks it nor releases it twice.
+	 *
+	 * <p>A cancel stops only the wait. The acquisitions run to their end, and what they bring is
+	 * released by the step that finds the state moved on: a cancelled pool acquisition would hand
+	 * its connection to a second borrower (see {@link HandOff}). The wait's query that a cancel
+	 * leaves running is counted, as one of this wait's {@link Drains}, and the replica's connection
+	 * is released after it.
 	 */
-	private final class CausalWait implements Subscription {
+	private final class CausalWait extends Drains implements Subscription {
 
 		private static final int IDLE = 0;
 
@@ -382,6 +388,9 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 
 		private static final java.util.concurrent.atomic.AtomicIntegerFieldUpdater<CausalWait> STATE =
 				java.util.concurrent.atomic.AtomicIntegerFieldUpdater.newUpdater(CausalWait.class, "state");
+
+		private static final java.util.concurrent.atomic.AtomicIntegerFieldUpdater<CausalWait> RELEASED =
+				java.util.concurrent.atomic.AtomicIntegerFieldUpdater.newUpdater(CausalWait.class, "released");
 
 		private final CoreSubscriber<? super Connection> actual;
 
@@ -397,9 +406,13 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 
 		private volatile int state = IDLE;
 
-		private volatile @Nullable Disposable current;
+		/** The wait on the replica, for a cancel to stop. */
+		private volatile @Nullable Disposable waiting;
 
 		private volatile @Nullable Connection replicaConnection;
+
+		/** Set by the one release of the replica's connection after a cancelled wait. */
+		private volatile int released;
 
 		CausalWait(CoreSubscriber<? super Connection> actual, ContextView context, TenantId tenant,
 				ReplicatedDataSource dataSource, DataSource.Target replica, CausalToken token) {
@@ -414,7 +427,7 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 		@Override
 		public void request(long n) {
 			if (Operators.validate(n) && STATE.compareAndSet(this, IDLE, ACQUIRING)) {
-				track(Mono.from(this.replica.connectionFactory().create()).subscribe(this::acquired, this::notAcquired));
+				Mono.from(this.replica.connectionFactory().create()).subscribe(this::acquired, this::notAcquired);
 			}
 		}
 
@@ -424,9 +437,14 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 				release(connection);
 				return;
 			}
-			track(this.dataSource.awaitPosition(this.replica, connection, this.token.position())
+			Disposable wait = this.dataSource.awaitPosition(this.replica, connection, this.token.position(), this)
 					.onErrorReturn(false)
-					.subscribe(reached -> waited(connection, reached)));
+					.subscribe(reached -> waited(connection, reached));
+			this.waiting = wait;
+			// A cancel that came before the wait was stored left the stop and the release to here.
+			if (this.state == DONE) {
+				stopWaiting(wait, connection);
+			}
 		}
 
 		private void notAcquired(Throwable failure) {
@@ -457,28 +475,19 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 			DataSource.Target primary = this.dataSource.primary();
 			RoutingConnectionFactory.this.listener.routed(this.context, this.tenant, primary,
 					RoutingListener.Reason.PRIMARY_CAUSAL);
-			track(connect(primary, this.tenant, this.context).subscribe(connection -> {
+			connect(primary, this.tenant, this.context).subscribe(connection -> {
 				if (STATE.compareAndSet(this, PRIMARY, DONE)) {
 					this.actual.onNext(connection);
 					this.actual.onComplete();
 				}
 				else {
-					release(connection);
+					Mono.from(connection.close()).onErrorComplete().subscribe();
 				}
 			}, failure -> {
 				if (STATE.compareAndSet(this, PRIMARY, DONE)) {
 					this.actual.onError(failure);
 				}
-			}));
-		}
-
-		/** Keep the running step for cancel(), and stop it if the cancel came first. */
-		private void track(Disposable step) {
-			this.current = step;
-			// Disposing a step that already completed does nothing.
-			if (this.state == DONE) {
-				step.dispose();
-			}
+			});
 		}
 
 		@Override
@@ -489,21 +498,30 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 					return;
 				}
 				if (STATE.compareAndSet(this, now, DONE)) {
-					Disposable step = this.current;
-					if (step != null) {
-						step.dispose();
+					Disposable wait = this.waiting;
+					if (now == WAITING && wait != null) {
+						stopWaiting(wait, this.replicaConnection);
 					}
-					Connection held = this.replicaConnection;
-					if (now == WAITING && held != null) {
-						release(held);
-					}
+					// ACQUIRING, PRIMARY: the acquisition's own callback releases what it brings.
 					return;
 				}
 			}
 		}
 
+		/**
+		 * Stop the wait, which counts a query it leaves running, then release the connection once:
+		 * both the cancel and {@link #acquired} may get here.
+		 */
+		private void stopWaiting(Disposable wait, Connection connection) {
+			wait.dispose();
+			if (RELEASED.compareAndSet(this, 0, 1)) {
+				release(connection);
+			}
+		}
+
+		/** Release the replica's connection once the wait's cancelled query has ended. */
 		private void release(Connection connection) {
-			Mono.from(connection.close()).onErrorComplete().subscribe();
+			whenQuiet(Mono.from(connection.close())).onErrorComplete().subscribe();
 		}
 	}
 

@@ -2,13 +2,16 @@ package dev.switchboard.r2dbc;
 
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.function.Predicate;
 
+import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.Result;
 import io.r2dbc.spi.Row;
 import io.r2dbc.spi.RowMetadata;
+import io.r2dbc.spi.test.MockConnection;
 import org.reactivestreams.Publisher;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Flux;
@@ -25,7 +28,7 @@ class CancelShieldTest {
 	void aCancelBeforeAnyResultLetsTheExchangeRunOutAndReadsWhatArrives() {
 		TestPublisher<Result> exchange = TestPublisher.create();
 		TestSubscriber<Result> subscriber = TestSubscriber.create();
-		CancelShield.results(exchange, null).subscribe(subscriber);
+		CancelShield.results(exchange, null, null).subscribe(subscriber);
 		subscriber.request(1);
 
 		subscriber.cancel();
@@ -43,7 +46,7 @@ class CancelShieldTest {
 	void aDrainedExchangeThatFailsTellsNobody() {
 		TestPublisher<Void> exchange = TestPublisher.create();
 		TestSubscriber<Void> subscriber = TestSubscriber.create();
-		CancelShield.one(exchange).subscribe(subscriber);
+		CancelShield.one(exchange, null).subscribe(subscriber);
 
 		subscriber.cancel();
 		exchange.error(new IllegalStateException("late"));
@@ -57,7 +60,7 @@ class CancelShieldTest {
 		TestPublisher<Result> exchange = TestPublisher.create();
 		List<Result> received = new CopyOnWriteArrayList<>();
 		TestSubscriber<Result> subscriber = TestSubscriber.builder().initialRequest(2).build();
-		CancelShield.results(exchange, null).doOnNext(received::add).subscribe(subscriber);
+		CancelShield.results(exchange, null, null).doOnNext(received::add).subscribe(subscriber);
 		FakeResult read = new FakeResult();
 		FakeResult unread = new FakeResult();
 
@@ -79,12 +82,84 @@ class CancelShieldTest {
 	void anExchangeThatIsNotCancelledPassesThrough() {
 		TestPublisher<Boolean> exchange = TestPublisher.create();
 		TestSubscriber<Boolean> subscriber = TestSubscriber.create();
-		CancelShield.one(exchange).subscribe(subscriber);
+		CancelShield.one(exchange, null).subscribe(subscriber);
 
 		exchange.emit(true);
 
 		assertThat(subscriber.getReceivedOnNext()).containsExactly(true);
 		assertThat(subscriber.isTerminatedComplete()).isTrue();
+	}
+
+	@Test
+	void theReleaseWaitsForAnExchangeThatACancelLeftRunning() {
+		Drains drains = new Drains();
+		TestPublisher<Void> exchange = TestPublisher.create();
+		TestSubscriber<Void> subscriber = TestSubscriber.create();
+		CancelShield.one(exchange, drains).subscribe(subscriber);
+		AtomicBoolean released = new AtomicBoolean();
+		Mono<Void> release = drains.whenQuiet(Mono.fromRunnable(() -> released.set(true)));
+
+		subscriber.cancel();
+		release.subscribe();
+
+		assertThat(drains.quiet()).isFalse();
+		assertThat(released).as("the exchange still runs").isFalse();
+		exchange.complete();
+		assertThat(drains.quiet()).isTrue();
+		assertThat(released).as("released once the exchange ended").isTrue();
+	}
+
+	@Test
+	void aCancelAfterTheExchangeEndedLeavesNothingToWaitFor() {
+		Drains drains = new Drains();
+		TestPublisher<Result> exchange = TestPublisher.create();
+		TestSubscriber<Result> subscriber = TestSubscriber.create();
+		CancelShield.results(exchange, null, drains).subscribe(subscriber);
+
+		exchange.complete();
+		subscriber.cancel();
+		subscriber.cancel();
+
+		assertThat(drains.quiet()).isTrue();
+		assertThat(subscriber.isTerminatedComplete()).isTrue();
+	}
+
+	@Test
+	void everyWaitingReleaseRunsWhenTheLastOfSeveralExchangesEnds() {
+		Drains drains = new Drains();
+		TestPublisher<Void> first = TestPublisher.create();
+		TestPublisher<Void> second = TestPublisher.create();
+		TestSubscriber<Void> one = TestSubscriber.create();
+		TestSubscriber<Void> two = TestSubscriber.create();
+		CancelShield.one(first, drains).subscribe(one);
+		CancelShield.one(second, drains).subscribe(two);
+		List<String> released = new CopyOnWriteArrayList<>();
+
+		one.cancel();
+		two.cancel();
+		drains.whenQuiet(Mono.fromRunnable(() -> released.add("a"))).subscribe();
+		drains.whenQuiet(Mono.fromRunnable(() -> released.add("b"))).subscribe();
+		first.error(new IllegalStateException("late"));
+
+		assertThat(released).as("one exchange still runs").isEmpty();
+		second.complete();
+		assertThat(released).containsExactly("a", "b");
+	}
+
+	@Test
+	void aConnectionThatArrivesAfterTheCancelIsClosedNotHandedOut() {
+		TestPublisher<Connection> pool = TestPublisher.create();
+		TestSubscriber<Connection> subscriber = TestSubscriber.create();
+		CancelShield.acquire(pool).subscribe(subscriber);
+		MockConnection late = MockConnection.builder().build();
+
+		subscriber.cancel();
+
+		pool.assertNotCancelled();
+		pool.next(late).complete();
+		assertThat(late.isCloseCalled()).as("closed, which returns it to its pool").isTrue();
+		assertThat(subscriber.getReceivedOnNext()).isEmpty();
+		assertThat(subscriber.isTerminated()).isFalse();
 	}
 
 	/** A result that records whether it was read to its end. */
