@@ -126,6 +126,8 @@ class FailoverIT {
 					+ "served by port %s; back in rotation %d ms after its restart (outage %d ms)%n", kind, victim.port(),
 					beforeKill, total(servedBy), failures.size(), servedBy, backAfterMillis,
 					(restartedAt - killedAt) / 1_000_000);
+			// A failure is rare and late: its whole trace says which step of the read met it.
+			failures.forEach(failure -> failure.printStackTrace(System.out));
 			assertThat(failures).as("no read fails while another target is healthy").isEmpty();
 			assertThat(beforeKill).as("the victim served reads before").isPositive();
 			assertThat(duringOutage).isPositive();

@@ -15,40 +15,42 @@ import reactor.core.publisher.Mono;
  * <p>Two submitters at once are what r2dbc-mysql 1.4.3's {@code RequestQueue} does not survive:
  * when one exchange ends just as another is offered, the queue can run the second while marked
  * idle, and a third then runs beside it on the same connection. Counting costs nothing on an
- * exchange that is not cancelled; a cancelled one costs two atomic additions.
+ * exchange that is not cancelled; a cancelled one costs two atomic additions, and the first on a
+ * connection one small object.
  *
  * <p>Subclassed by what holds one connection ({@link RoutedConnection}, the causal wait), so that
  * the hot path allocates nothing more; the probe uses an instance of its own.
  */
 class Drains {
 
-	private static final AtomicIntegerFieldUpdater<Drains> RUNNING =
-			AtomicIntegerFieldUpdater.newUpdater(Drains.class, "running");
+	private static final AtomicReferenceFieldUpdater<Drains, Count> COUNT =
+			AtomicReferenceFieldUpdater.newUpdater(Drains.class, Count.class, "count");
 
-	private static final AtomicReferenceFieldUpdater<Drains, Runnable> WAITING =
-			AtomicReferenceFieldUpdater.newUpdater(Drains.class, Runnable.class, "waiting");
-
-	/** Cancelled exchanges that have not ended yet. */
-	private volatile int running;
-
-	/** What waits for {@link #running} to reach zero: a release, or several chained. */
-	private volatile @Nullable Runnable waiting;
+	/** Made by the first cancel that leaves an exchange running: one field on the routing path. */
+	private volatile @Nullable Count count;
 
 	/** A cancelled exchange goes on running. */
 	final void started() {
-		RUNNING.incrementAndGet(this);
+		Count count = this.count;
+		if (count == null) {
+			count = new Count();
+			if (!COUNT.compareAndSet(this, null, count)) {
+				count = this.count;
+			}
+		}
+		count.started();
 	}
 
-	/** A cancelled exchange has ended; the last one lets the waiting release go. */
+	/** A cancelled exchange has ended; the last one lets the waiting releases go. */
 	final void ended() {
-		if (RUNNING.decrementAndGet(this) == 0) {
-			runWaiting();
-		}
+		// Made by started(), which the same exchange called before.
+		this.count.ended();
 	}
 
 	/** Whether no cancelled exchange runs. */
 	final boolean quiet() {
-		return this.running == 0;
+		Count count = this.count;
+		return count == null || count.running == 0;
 	}
 
 	/**
@@ -59,33 +61,60 @@ class Drains {
 	 */
 	final Mono<Void> whenQuiet(Mono<Void> release) {
 		return Mono.defer(() -> {
-			if (quiet()) {
+			Count count = this.count;
+			if (count == null || count.running == 0) {
 				return release;
 			}
-			return Mono.<Void>create(sink -> {
-				Runnable mine = sink::success;
-				for (;;) {
-					Runnable before = this.waiting;
-					Runnable next = before == null ? mine : () -> {
-						before.run();
-						mine.run();
-					};
-					if (WAITING.compareAndSet(this, before, next)) {
-						break;
-					}
-				}
-				// The last exchange may have ended between the look above and the wait just set.
-				if (quiet()) {
-					runWaiting();
-				}
-			}).then(release);
+			return Mono.<Void>create(sink -> count.whenQuiet(sink::success)).then(release);
 		});
 	}
 
-	private void runWaiting() {
-		Runnable next = this.waiting;
-		if (next != null && WAITING.compareAndSet(this, next, null)) {
-			next.run();
+	private static final class Count {
+
+		private static final AtomicIntegerFieldUpdater<Count> RUNNING =
+				AtomicIntegerFieldUpdater.newUpdater(Count.class, "running");
+
+		private static final AtomicReferenceFieldUpdater<Count, Runnable> WAITING =
+				AtomicReferenceFieldUpdater.newUpdater(Count.class, Runnable.class, "waiting");
+
+		/** Cancelled exchanges that have not ended yet. */
+		volatile int running;
+
+		/** What waits for {@link #running} to reach zero: a release, or several chained. */
+		private volatile @Nullable Runnable waiting;
+
+		void started() {
+			RUNNING.incrementAndGet(this);
+		}
+
+		void ended() {
+			if (RUNNING.decrementAndGet(this) == 0) {
+				runWaiting();
+			}
+		}
+
+		void whenQuiet(Runnable mine) {
+			for (;;) {
+				Runnable before = this.waiting;
+				Runnable next = before == null ? mine : () -> {
+					before.run();
+					mine.run();
+				};
+				if (WAITING.compareAndSet(this, before, next)) {
+					break;
+				}
+			}
+			// The last exchange may have ended between the caller's look and the wait just set.
+			if (this.running == 0) {
+				runWaiting();
+			}
+		}
+
+		private void runWaiting() {
+			Runnable next = this.waiting;
+			if (next != null && WAITING.compareAndSet(this, next, null)) {
+				next.run();
+			}
 		}
 	}
 }

@@ -62,8 +62,6 @@ final class HandOff extends RoutedConnection implements CoreSubscriber<Connectio
 	 */
 	private @Nullable Subscription upstream;
 
-	private boolean subscribed;
-
 	/** Read only after a failover: written (as a volatile) only when one may happen. */
 	private volatile boolean requested;
 
@@ -85,9 +83,9 @@ final class HandOff extends RoutedConnection implements CoreSubscriber<Connectio
 
 	@Override
 	public void onSubscribe(Subscription subscription) {
-		if (!this.subscribed) {
+		// onSubscribe calls are serialized: the second comes after the first upstream terminated.
+		if (this.upstream == null) {
 			UPSTREAM.setRelease(this, subscription);
-			this.subscribed = true;
 			this.actual.onSubscribe(this);
 			return;
 		}
