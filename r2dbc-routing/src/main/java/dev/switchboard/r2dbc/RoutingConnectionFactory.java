@@ -105,6 +105,9 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 
 	/**
 	 * Return a connection to the target chosen for the subscribing pipeline.
+	 * <p>A cancel does not reach the pool: the acquisition runs out and a connection that arrives
+	 * after the cancel goes straight back to its pool. One that arrives while the cancel is on its
+	 * way reaches the subscriber, which must release it, as {@code Flux.usingWhen} does.
 	 * @return a {@code Mono} of a {@link RoutedConnection}, or a {@link DataError}
 	 */
 	@Override
