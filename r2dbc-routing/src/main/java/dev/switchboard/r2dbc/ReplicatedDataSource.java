@@ -357,8 +357,11 @@ public final class ReplicatedDataSource implements DataSource, Disposable, Close
 		Mono<Void> round = Mono.usingWhen(CancelShield.acquire(target.pool.create()),
 				connection -> look(target, connection, trackLag, drains),
 				connection -> CancelShield.one(drains.whenQuiet(Mono.from(connection.close())), null));
+		// A request that lost its connection after the round began knows better than the round's
+		// answer, which may predate the loss: the next round decides.
+		int downsBefore = target.downs;
 		return round.timeout(timeout)
-				.doOnSuccess(ignored -> target.markUp())
+				.doOnSuccess(ignored -> target.markUpUnlessDownSince(downsBefore))
 				.onErrorResume(failure -> {
 					if (!target.isUp()) {
 						target.backOff(System.nanoTime(), this.probeInterval);
@@ -463,6 +466,9 @@ public final class ReplicatedDataSource implements DataSource, Disposable, Close
 	private static final AtomicIntegerFieldUpdater<PoolTarget> UP =
 			AtomicIntegerFieldUpdater.newUpdater(PoolTarget.class, "upState");
 
+	private static final AtomicIntegerFieldUpdater<PoolTarget> DOWNS =
+			AtomicIntegerFieldUpdater.newUpdater(PoolTarget.class, "downs");
+
 	private static final class PoolTarget implements Target {
 
 		private final ReplicatedDataSource dataSource;
@@ -478,6 +484,9 @@ public final class ReplicatedDataSource implements DataSource, Disposable, Close
 
 		/** 1 when up, 0 when out of rotation; changed by compare-and-set. */
 		volatile int upState = 1;
+
+		/** How many times it was taken out of rotation: a probe round ignores its own answer if this moved. */
+		volatile int downs;
 
 		volatile boolean lagging;
 
@@ -502,6 +511,7 @@ public final class ReplicatedDataSource implements DataSource, Disposable, Close
 
 		/** Take this server out of rotation; {@code true} if this call did it. Lock-free. */
 		boolean markDown(long retryAt) {
+			DOWNS.incrementAndGet(this);
 			boolean changed = UP.compareAndSet(this, 1, 0);
 			if (changed) {
 				this.retryAt = retryAt;
@@ -517,6 +527,21 @@ public final class ReplicatedDataSource implements DataSource, Disposable, Close
 				this.backoffNanos = 0;
 			}
 			refresh();
+		}
+
+		/**
+		 * Put this server back in rotation for a probe round that began when {@link #downs} was
+		 * {@code before}, unless a failure was reported since: the round's answer may predate it.
+		 */
+		void markUpUnlessDownSince(int before) {
+			if (this.downs != before) {
+				return;
+			}
+			markUp();
+			// A failure reported while this marked it up wins.
+			if (this.downs != before && UP.compareAndSet(this, 1, 0)) {
+				refresh();
+			}
 		}
 
 		/** Called by the probe only, one round at a time. */

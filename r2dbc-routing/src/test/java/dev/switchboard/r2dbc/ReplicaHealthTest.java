@@ -140,6 +140,65 @@ class ReplicaHealthTest {
 		assertThat(this.dataSource.status(replica).available()).isFalse();
 	}
 
+	@Test
+	void aProbeRoundThatBeganBeforeAFailureDoesNotBringTheServerBack() {
+		Gated gated = new Gated();
+		ReplicatedDataSource alone = ReplicatedDataSource.builder("gated")
+				.primary(this.primary).replica(gated)
+				.probeInterval(Duration.ofMillis(50))
+				.build();
+		this.routing = new RoutingConnectionFactory(TenantRegistry.builder().dataSource(alone).build());
+		DataSource.Target replica = alone.replicas().get(0);
+		alone.reportFailure(replica, new R2dbcNonTransientResourceException("closed"));
+		Await.until(Duration.ofSeconds(5), () -> gated.waiting.get() > 0);
+
+		// A request loses its connection while the round that will answer "valid" is under way.
+		alone.reportFailure(replica, new R2dbcNonTransientResourceException("closed"));
+		gated.open();
+		Await.until(Duration.ofSeconds(5), () -> gated.answered.get() > 0);
+
+		assertThat(alone.status(replica).up()).as("the round's answer predates the failure").isFalse();
+		Await.until(Duration.ofSeconds(5), () -> alone.status(replica).up());
+	}
+
+	/**
+	 * Hands out connections whose remote validation waits until {@link #open()}: a probe round
+	 * that is under way.
+	 */
+	static final class Gated implements ConnectionFactory {
+
+		final java.util.concurrent.atomic.AtomicInteger waiting = new java.util.concurrent.atomic.AtomicInteger();
+
+		final java.util.concurrent.atomic.AtomicInteger answered = new java.util.concurrent.atomic.AtomicInteger();
+
+		final reactor.core.publisher.Sinks.One<Boolean> gate = reactor.core.publisher.Sinks.one();
+
+		void open() {
+			this.gate.tryEmitValue(true);
+		}
+
+		@Override
+		public Publisher<? extends Connection> create() {
+			return Mono.fromSupplier(() -> (Connection) java.lang.reflect.Proxy.newProxyInstance(
+					Connection.class.getClassLoader(), new Class<?>[] { Connection.class },
+					(proxy, method, args) -> switch (method.getName()) {
+						case "validate" -> args[0] == io.r2dbc.spi.ValidationDepth.LOCAL ? Mono.just(true)
+								: this.gate.asMono().doOnSubscribe(s -> this.waiting.incrementAndGet())
+										.doOnNext(valid -> this.answered.incrementAndGet());
+						case "isAutoCommit" -> true;
+						case "toString" -> "gated";
+						case "hashCode" -> System.identityHashCode(proxy);
+						case "equals" -> proxy == args[0];
+						default -> Mono.empty();
+					}));
+		}
+
+		@Override
+		public ConnectionFactoryMetadata getMetadata() {
+			return () -> "Gated";
+		}
+	}
+
 	/** A connection factory that refuses connections while {@link #down} is set. */
 	static final class Switchable implements ConnectionFactory {
 
