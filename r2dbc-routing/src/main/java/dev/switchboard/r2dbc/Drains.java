@@ -61,10 +61,11 @@ class Drains {
 	 */
 	final Mono<Void> whenQuiet(Mono<Void> release) {
 		return Mono.defer(() -> {
-			Count count = this.count;
-			if (count == null || count.running == 0) {
+			if (quiet()) {
 				return release;
 			}
+			// Not quiet: a cancel made the count.
+			Count count = this.count;
 			return Mono.<Void>create(sink -> count.whenQuiet(sink::success)).then(release);
 		});
 	}
