@@ -1,7 +1,12 @@
 #!/usr/bin/env python3
 """Summarize a JMH JSON result of Switchboard's benchmarks: a table, ratio lines, target lines.
 
-Usage: summarize.py RESULT.json
+Usage: summarize.py RESULT.json [RESULT.json ...]
+
+With several results (the rounds of `scripts/bench.sh --paired=N`, each holding every variant of
+one round), each ratio is computed within each round and combined by its geometric mean, so that
+the machine's drift between rounds cancels out; a `rounds <name>: ...` line before each such
+ratio lists the round's values.
 
 Every ratio is printed as `ratio <name>: <value>`, one per line, so that a script can check it:
 
@@ -18,6 +23,7 @@ benchmarks are not in the result is left out.
 """
 
 import json
+import math
 import sys
 
 ROUTE = "RouteDecisionBenchmark"
@@ -93,24 +99,43 @@ def find(rows, cls, method, **params):
     return None
 
 
-def main(path):
-    rows = load(path)
-    rows.sort(key=lambda row: (row["class"], row["method"],
-                               tuple(int(v) if v.isdigit() else v for v in row["params"].values())))
-    table(rows)
+def main(paths):
+    rounds = [load(path) for path in paths]
+    shown = []
+    for index, rows in enumerate(rounds, 1):
+        for row in rows:
+            if len(rounds) > 1:
+                row = dict(row, params=dict(row["params"], round=str(index)))
+            shown.append(row)
+    shown.sort(key=lambda row: (row["class"], row["method"],
+                                tuple(int(v) if v.isdigit() else v for _, v in sorted(row["params"].items()))))
+    table(shown)
     print()
 
+    per_round = [compute_ratios(rows) for rows in rounds]
+    names = list(dict.fromkeys(name for values in per_round for name, _ in values))
     ratios = []
-    targets = []
+    for name in names:
+        values = [value for round_values in per_round for key, value in round_values if key == name]
+        if len(rounds) > 1:
+            print(f"rounds {name}: " + " ".join(f"{value:.2f}" for value in values))
+        ratios.append((name, math.exp(sum(math.log(value) for value in values) / len(values))))
+    for name, value in ratios:
+        print(f"ratio {name}: {value:.2f}")
+
+    # The route targets need absolute times: from a single result only.
+    rows = rounds[0] if len(rounds) == 1 else []
+    print_targets(rows, ratios)
+
+
+def compute_ratios(rows):
+    ratios = []
 
     tenant_counts = sorted({int(row["params"]["tenants"]) for row in rows
                             if row["class"] == ROUTE and "tenants" in row["params"]})
-    switchboard_scores = {}
     for tenants in tenant_counts:
         ours = find(rows, ROUTE, "switchboard", tenants=str(tenants))
         spring = find(rows, ROUTE, "spring", tenants=str(tenants))
-        if ours:
-            switchboard_scores[tenants] = ours["score"]
         if ours and spring:
             ratios.append((f"switchboard/spring route {tenants}", ours["score"] / spring["score"]))
     if len(tenant_counts) > 1:
@@ -144,9 +169,15 @@ def main(path):
                     ratios.append((f"replica-reads/reads {row['params']['consistency']} c{concurrency}",
                                    replica / (replica + primary)))
 
-    for name, value in ratios:
-        print(f"ratio {name}: {value:.2f}")
+    return ratios
 
+
+def print_targets(rows, ratios):
+    targets = []
+    switchboard_scores = {}
+    for row in rows:
+        if row["class"] == ROUTE and row["method"] == "switchboard" and "tenants" in row["params"]:
+            switchboard_scores[int(row["params"]["tenants"])] = row["score"]
     if switchboard_scores:
         worst = max(switchboard_scores.values())
         targets.append(("switchboard route <= 50 ns/op", worst <= 50, f"slowest {number(worst)} ns/op"))
@@ -172,6 +203,6 @@ def main(path):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        sys.exit("usage: summarize.py RESULT.json")
-    main(sys.argv[1])
+    if len(sys.argv) < 2:
+        sys.exit("usage: summarize.py RESULT.json [RESULT.json ...]")
+    main(sys.argv[1:])

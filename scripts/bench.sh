@@ -6,6 +6,9 @@
 #   scripts/bench.sh --quick          smoke run: 1 warmup and 1 measurement iteration of 1 s each
 #   scripts/bench.sh [--quick] ARGS   extra JMH arguments, e.g. RouteDecision -p tenants=1000
 #                                     (with --quick, do not repeat -wi, -i, -w or -r)
+#   scripts/bench.sh --paired=N [ARGS]  EndToEnd in N rounds of one fork per variant, the variants
+#                                     alternated, and each ratio taken within a round (about
+#                                     6 minutes a round); ARGS may narrow it, e.g. 'selectC1$'
 #
 # It picks a JDK 21+ (scripts/java-home.sh), builds the
 # benchmarks module with Maven, starts the dev-db topology (scripts/dev-db.sh up) when the
@@ -29,10 +32,15 @@ die() { printf 'bench: ERROR: %s\n' "$*" >&2; exit 1; }
 # --------------------------------------------------------------------------- arguments
 
 QUICK=0
+PAIRED=0
 JMH_ARGS=()
 for arg in "$@"; do
   case $arg in
     --quick) QUICK=1 ;;
+    --paired=*)
+      PAIRED=${arg#--paired=}
+      [[ $PAIRED =~ ^[1-9][0-9]*$ ]] || die "--paired takes a number of rounds, as in --paired=4, not '$arg'"
+      ;;
     *) JMH_ARGS+=("$arg") ;;
   esac
 done
@@ -95,7 +103,7 @@ if needs_database; then
   }
 fi
 
-RUN_ARGS=(-foe true -prof gc -rf json -rff "$RESULT")
+RUN_ARGS=(-foe true -prof gc -rf json)
 if ((${#JVM_FLAGS[@]})); then
   RUN_ARGS+=(-jvmArgsPrepend "${JVM_FLAGS[*]}")
 fi
@@ -104,9 +112,39 @@ if ((QUICK)); then
 fi
 
 mkdir -p "$(dirname "$RESULT")" "$RESULTS"
+
+if ((PAIRED)); then
+  # One fork per variant per round, the variants alternated, so that a drift of this shared
+  # machine hits all three alike; each round's three results are joined into one file.
+  PAIRED_DIR=$RESULTS/paired
+  rm -rf "$PAIRED_DIR"
+  mkdir -p "$PAIRED_DIR"
+  : >"$RESULTS/jmh-output.txt"
+  ((QUICK)) || RUN_ARGS+=(-f 1)
+  ((${#INCLUDES[@]})) || JMH_ARGS+=(EndToEndBenchmark)
+  ROUNDS=()
+  for ((round = 1; round <= PAIRED; round++)); do
+    for variant in direct routed spring; do
+      log "round $round of $PAIRED: $variant"
+      "$JAVA_HOME/bin/java" "${JVM_FLAGS[@]+"${JVM_FLAGS[@]}"}" -jar "$JAR" "${RUN_ARGS[@]}" \
+        -rff "$PAIRED_DIR/round-$round-$variant.json" -p variant="$variant" "${JMH_ARGS[@]}" \
+        >>"$RESULTS/jmh-output.txt"
+    done
+    python3 -c 'import json, sys; json.dump([run for path in sys.argv[2:] for run in json.load(open(path))], open(sys.argv[1], "w"))' \
+      "$PAIRED_DIR/round-$round.json" "$PAIRED_DIR"/round-"$round"-{direct,routed,spring}.json
+    ROUNDS+=("$PAIRED_DIR/round-$round.json")
+  done
+  echo
+  if ((QUICK)); then
+    echo "quick mode: one 1 s iteration per benchmark; a smoke test, not a measurement"
+  fi
+  python3 "$ROOT/benchmarks/summarize.py" "${ROUNDS[@]}"
+  exit 0
+fi
+
 rm -f "$RESULT"
 log "running JMH (console output also in $RESULTS/jmh-output.txt)"
-"$JAVA_HOME/bin/java" "${JVM_FLAGS[@]+"${JVM_FLAGS[@]}"}" -jar "$JAR" "${RUN_ARGS[@]}" "${JMH_ARGS[@]+"${JMH_ARGS[@]}"}" |
+"$JAVA_HOME/bin/java" "${JVM_FLAGS[@]+"${JVM_FLAGS[@]}"}" -jar "$JAR" "${RUN_ARGS[@]}" -rff "$RESULT" "${JMH_ARGS[@]+"${JMH_ARGS[@]}"}" |
   tee "$RESULTS/jmh-output.txt"
 [[ -s $RESULT ]] || die "JMH wrote no result to $RESULT (see $RESULTS/jmh-output.txt)"
 
