@@ -29,7 +29,8 @@ import reactor.util.context.ContextView;
  * An R2DBC {@link ConnectionFactory} that routes each subscription to {@link #create()} to the pool
  * of the tenant's primary or of one of its replicas.
  *
- * <p>The decision reads the Reactor Context once:
+ * <p>Each subscription is decided with the subscriber's Reactor Context, from three of its keys (the
+ * routing context, a declared intent, a transaction binding):
  * <ol>
  * <li>the {@link RoutingContext} gives the tenant (without one, the registry's default tenant, or
  * a {@link DataError.Kind#MISSING_CONTEXT} error);</li>
