@@ -60,7 +60,9 @@ final class IntentInference implements VisitListener {
 	 */
 	static AccessIntent take(String sql) {
 		AccessIntent candidate = RENDERING.get();
-		RENDERING.remove();
+		// set(null), not remove(): the thread keeps its map entry, and the next statement does not
+		// allocate a new one.
+		RENDERING.set(null);
 		if (candidate != AccessIntent.READ) {
 			return AccessIntent.WRITE;
 		}
