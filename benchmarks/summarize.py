@@ -6,7 +6,7 @@ Usage: summarize.py RESULT.json [RESULT.json ...]
 With several results (the rounds of `scripts/bench.sh --paired=N`, each holding every variant of
 one round), each ratio is computed within each round and combined by its geometric mean, so that
 the machine's drift between rounds cancels out; a `rounds <name>: ...` line before each such
-ratio lists the round's values.
+ratio lists the rounds' values.
 
 Every ratio is printed as `ratio <name>: <value>`, one per line, so that a script can check it:
 

@@ -8,7 +8,8 @@
 #                                     (with --quick, do not repeat -wi, -i, -w or -r)
 #   scripts/bench.sh --paired=N [ARGS]  EndToEnd in N rounds of one fork per variant, the variants
 #                                     alternated, and each ratio taken within a round (about
-#                                     6 minutes a round); ARGS may narrow it, e.g. 'selectC1$'
+#                                     6.5 minutes a round); ARGS may narrow it to EndToEnd's
+#                                     methods, e.g. 'selectC1$' (do not pass -f or -p variant)
 #
 # It picks a JDK 21+ (scripts/java-home.sh), builds the
 # benchmarks module with Maven, starts the dev-db topology (scripts/dev-db.sh up) when the
@@ -128,7 +129,8 @@ if ((PAIRED)); then
       log "round $round of $PAIRED: $variant"
       "$JAVA_HOME/bin/java" "${JVM_FLAGS[@]+"${JVM_FLAGS[@]}"}" -jar "$JAR" "${RUN_ARGS[@]}" \
         -rff "$PAIRED_DIR/round-$round-$variant.json" -p variant="$variant" "${JMH_ARGS[@]}" \
-        >>"$RESULTS/jmh-output.txt"
+        >>"$RESULTS/jmh-output.txt" ||
+        die "JMH failed in round $round ($variant); see $RESULTS/jmh-output.txt"
     done
     python3 -c 'import json, sys; json.dump([run for path in sys.argv[2:] for run in json.load(open(path))], open(sys.argv[1], "w"))' \
       "$PAIRED_DIR/round-$round.json" "$PAIRED_DIR"/round-"$round"-{direct,routed,spring}.json
