@@ -6,6 +6,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
 import dev.switchboard.api.AccessIntent;
+import dev.switchboard.api.DataSource;
 import dev.switchboard.api.Role;
 import dev.switchboard.api.RoutingContext;
 import dev.switchboard.api.TenantId;
@@ -31,6 +32,7 @@ import org.openjdk.jmh.annotations.Warmup;
 import org.reactivestreams.Publisher;
 import org.reactivestreams.Subscription;
 import reactor.core.CoreSubscriber;
+import reactor.core.publisher.Mono;
 import reactor.util.context.Context;
 
 /**
@@ -53,6 +55,8 @@ import reactor.util.context.Context;
  * <li>{@link #spring()}: Spring's {@code AbstractRoutingConnectionFactory}
  * ({@link TenantRoutingConnectionFactory}) over a map of the same size and the same factories,
  * reading the tenant from the same contexts.</li>
+ * <li>{@link #handOff()}: Switchboard's hand-off to the chosen target without the decision, to
+ * split {@link #switchboard()} into the decision and the hand-off.</li>
  * <li>{@link #baseline()}: subscribing to the chosen factory directly, without routing: the floor
  * that Reactor itself costs.</li>
  * </ul>
@@ -83,6 +87,8 @@ public class RouteDecisionBenchmark {
 
 	private ConnectionFactory[] directTargets;
 
+	private Mono<Connection>[] handOffs;
+
 	private final Connection connection = ReadyConnectionFactory.inertConnection();
 
 	private final ContextSubscriber subscriber = new ContextSubscriber();
@@ -110,13 +116,18 @@ public class RouteDecisionBenchmark {
 		SplittableRandom random = new SplittableRandom(42);
 		this.requests = new Context[REQUESTS];
 		this.directTargets = new ConnectionFactory[REQUESTS];
+		@SuppressWarnings("unchecked")
+		Mono<Connection>[] handOffs = new Mono[REQUESTS];
+		this.handOffs = handOffs;
 		for (int r = 0; r < REQUESTS; r++) {
 			int tenant = random.nextInt(this.tenants);
 			// A fresh id, as a request parses it from a header: the lookup compares by value.
 			TenantId id = TenantId.of(tenantName(tenant));
 			this.requests[r] = RoutingContext.intent(AccessIntent.READ)
 					.apply(RoutingContext.forTenant(id).apply(Context.empty()));
-			this.directTargets[r] = dataSources[tenant].replicas().get(0).connectionFactory();
+			DataSource.Target replica = dataSources[tenant].replicas().get(0);
+			this.directTargets[r] = replica.connectionFactory();
+			this.handOffs[r] = this.switchboard.connect(replica, id);
 		}
 		verify();
 	}
@@ -133,6 +144,11 @@ public class RouteDecisionBenchmark {
 			this.next = r;
 			if (spring() != this.connection) {
 				throw new IllegalStateException("Spring did not route request " + r + " to " + expected,
+						this.subscriber.failure);
+			}
+			this.next = r;
+			if (!(handOff() instanceof RoutedConnection handed) || !handed.tenant().equals(expected)) {
+				throw new IllegalStateException("no routed connection from the hand-off of request " + r,
 						this.subscriber.failure);
 			}
 			this.next = r;
@@ -169,6 +185,20 @@ public class RouteDecisionBenchmark {
 	@Benchmark
 	public @Nullable Connection spring() {
 		return this.subscriber.receive(this.spring.create(), this.requests[nextRequest()]);
+	}
+
+	/**
+	 * Switchboard's hand-off without the decision: subscribing to
+	 * {@link RoutingConnectionFactory#connect} for the target the decision would have chosen, built
+	 * in advance. What {@link #switchboard()} costs above this is the decision itself (context,
+	 * registry, pin, replica pick); what this costs above {@link #baseline()} is the hand-off object
+	 * that wraps the connection and classifies failures.
+	 * @return the routed connection
+	 */
+	@Benchmark
+	public @Nullable Connection handOff() {
+		int request = nextRequest();
+		return this.subscriber.receive(this.handOffs[request], this.requests[request]);
 	}
 
 	/**
