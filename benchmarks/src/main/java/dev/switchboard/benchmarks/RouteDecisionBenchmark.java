@@ -57,6 +57,7 @@ import reactor.util.context.Context;
  * reading the tenant from the same contexts.</li>
  * <li>{@link #handOff()}: Switchboard's hand-off to the chosen target without the decision, to
  * split {@link #switchboard()} into the decision and the hand-off.</li>
+ * <li>{@link #lookup()}: the registry lookup alone, no subscription.</li>
  * <li>{@link #baseline()}: subscribing to the chosen factory directly, without routing: the floor
  * that Reactor itself costs.</li>
  * </ul>
@@ -79,11 +80,15 @@ public class RouteDecisionBenchmark {
 	@Param({ "10", "1000", "100000" })
 	public int tenants;
 
+	private TenantRegistry registry;
+
 	private RoutingConnectionFactory switchboard;
 
 	private TenantRoutingConnectionFactory spring;
 
 	private Context[] requests;
+
+	private TenantId[] tenantIds;
 
 	private ConnectionFactory[] directTargets;
 
@@ -110,11 +115,13 @@ public class RouteDecisionBenchmark {
 			registry.dataSource(dataSources[i]).tenant(name, name);
 			springTargets.put(TenantId.of(name), dataSources[i].replicas().get(0).connectionFactory());
 		}
-		this.switchboard = new RoutingConnectionFactory(registry.build());
+		this.registry = registry.build();
+		this.switchboard = new RoutingConnectionFactory(this.registry);
 		this.spring = new TenantRoutingConnectionFactory(springTargets);
 
 		SplittableRandom random = new SplittableRandom(42);
 		this.requests = new Context[REQUESTS];
+		this.tenantIds = new TenantId[REQUESTS];
 		this.directTargets = new ConnectionFactory[REQUESTS];
 		@SuppressWarnings("unchecked")
 		Mono<Connection>[] handOffs = new Mono[REQUESTS];
@@ -123,6 +130,7 @@ public class RouteDecisionBenchmark {
 			int tenant = random.nextInt(this.tenants);
 			// A fresh id, as a request parses it from a header: the lookup compares by value.
 			TenantId id = TenantId.of(tenantName(tenant));
+			this.tenantIds[r] = id;
 			this.requests[r] = RoutingContext.intent(AccessIntent.READ)
 					.apply(RoutingContext.forTenant(id).apply(Context.empty()));
 			DataSource.Target replica = dataSources[tenant].replicas().get(0);
@@ -150,6 +158,12 @@ public class RouteDecisionBenchmark {
 			if (!(handOff() instanceof RoutedConnection handed) || !handed.tenant().equals(expected)) {
 				throw new IllegalStateException("no routed connection from the hand-off of request " + r,
 						this.subscriber.failure);
+			}
+			this.next = r;
+			// Each tenant's datasource is named after it.
+			DataSource found = lookup();
+			if (found == null || !found.name().equals(expected.value())) {
+				throw new IllegalStateException("the registry did not find the datasource of request " + r);
 			}
 			this.next = r;
 			if (baseline() != this.connection) {
@@ -185,6 +199,16 @@ public class RouteDecisionBenchmark {
 	@Benchmark
 	public @Nullable Connection spring() {
 		return this.subscriber.receive(this.spring.create(), this.requests[nextRequest()]);
+	}
+
+	/**
+	 * The registry's part of the decision alone: {@link TenantRegistry#getDataSource} for the
+	 * request's tenant. The one step whose work depends on how many tenants there are.
+	 * @return the tenant's datasource
+	 */
+	@Benchmark
+	public @Nullable DataSource lookup() {
+		return this.registry.getDataSource(this.tenantIds[nextRequest()]);
 	}
 
 	/**
