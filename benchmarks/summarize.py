@@ -14,6 +14,9 @@ Every ratio is printed as `ratio <name>: <value>`, one per line, so that a scrip
   ratio handoff/spring route <tenants>          Switchboard's hand-off without the decision over Spring
   ratio switchboard route <max>/<min>           Switchboard's ns/op at the most tenants over the fewest
   ratio spring route <max>/<min>                the same for Spring
+
+Those route ratios, and the route targets, are for a datasource per tenant; for tenants that
+share N datasources (`-p dataSources=N`) the same names end in ` over N datasources`.
   ratio routed/direct <select|insert> c<N>      Switchboard's ops/s over plain jOOQ on a pool (higher is better)
   ratio routed/spring <select|insert> c<N>      Switchboard's ops/s over jOOQ on Spring's routing
   ratio causal/pin write-read c<N>              causal consistency's requests/s over the pin's
@@ -30,6 +33,9 @@ import sys
 ROUTE = "RouteDecisionBenchmark"
 END_TO_END = "EndToEndBenchmark"
 READ_YOUR_WRITES = "ReadYourWritesBenchmark"
+
+# The layout of RouteDecisionBenchmark in which each tenant has its own datasource.
+PER_TENANT = "per-tenant"
 
 # The flatness check: the slowest tenant count may cost at most this much more than the fastest.
 FLAT_TOLERANCE = 1.25
@@ -93,11 +99,27 @@ def table(rows):
 
 
 def find(rows, cls, method, **params):
+    # A parameter given as None matches a row without it (a result from before it existed).
     for row in rows:
         if row["class"] == cls and row["method"] == method and all(
                 row["params"].get(key) == value for key, value in params.items()):
             return row
     return None
+
+
+def route_layouts(rows):
+    """The datasource layouts of the routing rows, each with the suffix of its ratio and target
+    names: none for a datasource per tenant (and for results from before the parameter), and
+    ` over <N> datasources` for tenants that share N."""
+    layouts = sorted({row["params"].get("dataSources") for row in rows
+                      if row["class"] == ROUTE and "tenants" in row["params"]},
+                     key=lambda layout: (layout not in (None, PER_TENANT), layout or ""))
+    return [(layout, "" if layout in (None, PER_TENANT) else f" over {layout} datasources") for layout in layouts]
+
+
+def route_rows(rows, layout):
+    return [row for row in rows if row["class"] == ROUTE and "tenants" in row["params"]
+            and row["params"].get("dataSources") == layout]
 
 
 def main(paths):
@@ -109,7 +131,7 @@ def main(paths):
                 row = dict(row, params=dict(row["params"], round=str(index)))
             shown.append(row)
     shown.sort(key=lambda row: (row["class"], row["method"],
-                                tuple(int(v) if v.isdigit() else v for _, v in sorted(row["params"].items()))))
+                                tuple((0, int(v), "") if v.isdigit() else (1, 0, v) for _, v in sorted(row["params"].items()))))
     table(shown)
     print()
 
@@ -132,23 +154,23 @@ def main(paths):
 def compute_ratios(rows):
     ratios = []
 
-    tenant_counts = sorted({int(row["params"]["tenants"]) for row in rows
-                            if row["class"] == ROUTE and "tenants" in row["params"]})
-    for tenants in tenant_counts:
-        ours = find(rows, ROUTE, "switchboard", tenants=str(tenants))
-        spring = find(rows, ROUTE, "spring", tenants=str(tenants))
-        if ours and spring:
-            ratios.append((f"switchboard/spring route {tenants}", ours["score"] / spring["score"]))
-        hand_off = find(rows, ROUTE, "handOff", tenants=str(tenants))
-        if hand_off and spring:
-            ratios.append((f"handoff/spring route {tenants}", hand_off["score"] / spring["score"]))
-    if len(tenant_counts) > 1:
-        low, high = tenant_counts[0], tenant_counts[-1]
-        for method in ("switchboard", "spring"):
-            a = find(rows, ROUTE, method, tenants=str(high))
-            b = find(rows, ROUTE, method, tenants=str(low))
-            if a and b:
-                ratios.append((f"{method} route {high}/{low}", a["score"] / b["score"]))
+    for layout, suffix in route_layouts(rows):
+        tenant_counts = sorted({int(row["params"]["tenants"]) for row in route_rows(rows, layout)})
+        for tenants in tenant_counts:
+            ours = find(rows, ROUTE, "switchboard", tenants=str(tenants), dataSources=layout)
+            spring = find(rows, ROUTE, "spring", tenants=str(tenants), dataSources=layout)
+            if ours and spring:
+                ratios.append((f"switchboard/spring route {tenants}{suffix}", ours["score"] / spring["score"]))
+            hand_off = find(rows, ROUTE, "handOff", tenants=str(tenants), dataSources=layout)
+            if hand_off and spring:
+                ratios.append((f"handoff/spring route {tenants}{suffix}", hand_off["score"] / spring["score"]))
+        if len(tenant_counts) > 1:
+            low, high = tenant_counts[0], tenant_counts[-1]
+            for method in ("switchboard", "spring"):
+                a = find(rows, ROUTE, method, tenants=str(high), dataSources=layout)
+                b = find(rows, ROUTE, method, tenants=str(low), dataSources=layout)
+                if a and b:
+                    ratios.append((f"{method} route {high}/{low}{suffix}", a["score"] / b["score"]))
 
     for operation in ("select", "insert"):
         for concurrency in ("1", "64"):
@@ -178,23 +200,26 @@ def compute_ratios(rows):
 
 def print_targets(rows, ratios):
     targets = []
-    switchboard_scores = {}
-    for row in rows:
-        if row["class"] == ROUTE and row["method"] == "switchboard" and "tenants" in row["params"]:
-            switchboard_scores[int(row["params"]["tenants"])] = row["score"]
-    if switchboard_scores:
-        worst = max(switchboard_scores.values())
-        targets.append(("switchboard route <= 50 ns/op", worst <= 50, f"slowest {number(worst)} ns/op"))
-    route_ratios = [value for name, value in ratios if name.startswith("switchboard/spring route ")]
-    if route_ratios:
-        worst = max(route_ratios)
-        floor = [value for name, value in ratios if name.startswith("handoff/spring route ")]
-        detail = f"highest {worst:.2f}" + (f"; the hand-off alone, highest {max(floor):.2f}" if floor else "")
-        targets.append(("switchboard/spring route <= 0.33", worst <= 1 / 3, detail))
-    if len(switchboard_scores) > 1:
-        spread = max(switchboard_scores.values()) / min(switchboard_scores.values())
-        targets.append((f"switchboard route flat across tenant counts (max/min <= {FLAT_TOLERANCE})",
-                        spread <= FLAT_TOLERANCE, f"max/min {spread:.2f}"))
+    for layout, suffix in route_layouts(rows):
+        switchboard_scores = {int(row["params"]["tenants"]): row["score"] for row in route_rows(rows, layout)
+                              if row["method"] == "switchboard"}
+        if switchboard_scores:
+            worst = max(switchboard_scores.values())
+            targets.append((f"switchboard route <= 50 ns/op{suffix}", worst <= 50, f"slowest {number(worst)} ns/op"))
+        route_ratios = [value for name, value in ratios
+                        if name.startswith("switchboard/spring route ") and name.endswith(suffix)
+                        and (suffix or " over " not in name)]
+        if route_ratios:
+            worst = max(route_ratios)
+            floor = [value for name, value in ratios
+                     if name.startswith("handoff/spring route ") and name.endswith(suffix)
+                     and (suffix or " over " not in name)]
+            detail = f"highest {worst:.2f}" + (f"; the hand-off alone, highest {max(floor):.2f}" if floor else "")
+            targets.append((f"switchboard/spring route <= 0.33{suffix}", worst <= 1 / 3, detail))
+        if len(switchboard_scores) > 1:
+            spread = max(switchboard_scores.values()) / min(switchboard_scores.values())
+            targets.append((f"switchboard route flat across tenant counts (max/min <= {FLAT_TOLERANCE}){suffix}",
+                            spread <= FLAT_TOLERANCE, f"max/min {spread:.2f}"))
     direct = [value for name, value in ratios if name.startswith("routed/direct ")]
     if direct:
         targets.append(("routed/direct >= 0.97", min(direct) >= 0.97, f"lowest {min(direct):.2f}"))

@@ -41,8 +41,9 @@ import reactor.util.context.Context;
  * hands the target's connection to the subscriber.
  *
  * <p>The pools are replaced by {@link ReadyConnectionFactory ready factories}, so only routing
- * and the Reactor operators it needs are measured. Each tenant has its own datasource of a primary
- * and two replicas ({@link ReadyDataSource}). Each invocation takes the next of
+ * and the Reactor operators it needs are measured. Every datasource has a primary and two replicas
+ * ({@link ReadyDataSource}); with {@link #dataSources} = {@value #PER_TENANT} each tenant has its
+ * own, with a number the tenants share that many. Each invocation takes the next of
  * {@value #REQUESTS} request contexts built in advance, each a {@link RoutingContext} for a tenant
  * drawn at random from the registry and a declared {@link AccessIntent#READ}; the subscriber is
  * reused and reports that context as its own, so no {@code contextWrite} is measured. At most
@@ -76,9 +77,21 @@ public class RouteDecisionBenchmark {
 	/** How many request contexts the invocations cycle through; a power of two. */
 	static final int REQUESTS = 1024;
 
-	/** How many tenants, each with its own datasource, the registry and Spring's map hold. */
+	/** How many tenants the registry and Spring's map hold. */
 	@Param({ "10", "1000", "100000" })
 	public int tenants;
+
+	/**
+	 * How the tenants are laid over datasources: {@value #PER_TENANT}, each tenant its own
+	 * datasource (so a registry of 100,000 tenants routes to 300,000 targets), or a number of
+	 * datasources that the tenants share round-robin, as when many tenants live in the schemas or
+	 * databases of a few clusters. Separates what the tenant count costs from what the number of
+	 * datasources, whose objects the decision reads after the lookup, costs.
+	 */
+	@Param({ PER_TENANT, "10" })
+	public String dataSources;
+
+	static final String PER_TENANT = "per-tenant";
 
 	private TenantRegistry registry;
 
@@ -89,6 +102,8 @@ public class RouteDecisionBenchmark {
 	private Context[] requests;
 
 	private TenantId[] tenantIds;
+
+	private DataSource[] expectedDataSources;
 
 	private ConnectionFactory[] directTargets;
 
@@ -106,13 +121,19 @@ public class RouteDecisionBenchmark {
 	 */
 	@Setup(Level.Trial)
 	public void setUp() {
+		int shared = sharedDataSources(this.dataSources);
 		ReadyDataSource[] dataSources = new ReadyDataSource[this.tenants];
 		TenantRegistry.Builder registry = TenantRegistry.builder();
 		Map<TenantId, ConnectionFactory> springTargets = new HashMap<>();
 		for (int i = 0; i < this.tenants; i++) {
 			String name = tenantName(i);
-			dataSources[i] = new ReadyDataSource(name, 2, this.connection);
-			registry.dataSource(dataSources[i]).tenant(name, name);
+			if (shared == 0) {
+				dataSources[i] = new ReadyDataSource(name, 2, this.connection);
+			}
+			else {
+				dataSources[i] = i < shared ? new ReadyDataSource("ds-" + i, 2, this.connection) : dataSources[i % shared];
+			}
+			registry.dataSource(dataSources[i]).tenant(name, dataSources[i].name());
 			springTargets.put(TenantId.of(name), dataSources[i].replicas().get(0).connectionFactory());
 		}
 		this.registry = registry.build();
@@ -121,6 +142,7 @@ public class RouteDecisionBenchmark {
 
 		SplittableRandom random = new SplittableRandom(42);
 		this.requests = new Context[REQUESTS];
+		this.expectedDataSources = new DataSource[REQUESTS];
 		this.tenantIds = new TenantId[REQUESTS];
 		this.directTargets = new ConnectionFactory[REQUESTS];
 		@SuppressWarnings("unchecked")
@@ -131,6 +153,7 @@ public class RouteDecisionBenchmark {
 			// A fresh id, as a request parses it from a header: the lookup compares by value.
 			TenantId id = TenantId.of(tenantName(tenant));
 			this.tenantIds[r] = id;
+			this.expectedDataSources[r] = dataSources[tenant];
 			this.requests[r] = RoutingContext.intent(AccessIntent.READ)
 					.apply(RoutingContext.forTenant(id).apply(Context.empty()));
 			DataSource.Target replica = dataSources[tenant].replicas().get(0);
@@ -160,9 +183,7 @@ public class RouteDecisionBenchmark {
 						this.subscriber.failure);
 			}
 			this.next = r;
-			// Each tenant's datasource is named after it.
-			DataSource found = lookup();
-			if (found == null || !found.name().equals(expected.value())) {
+			if (lookup() != this.expectedDataSources[r]) {
 				throw new IllegalStateException("the registry did not find the datasource of request " + r);
 			}
 			this.next = r;
@@ -237,6 +258,22 @@ public class RouteDecisionBenchmark {
 
 	private int nextRequest() {
 		return this.next++ & (REQUESTS - 1);
+	}
+
+	/**
+	 * Read the {@code dataSources} parameter.
+	 * @param dataSources {@value #PER_TENANT} or a positive number
+	 * @return how many datasources the tenants share, or 0 for one each
+	 */
+	static int sharedDataSources(String dataSources) {
+		if (PER_TENANT.equals(dataSources)) {
+			return 0;
+		}
+		if (dataSources.matches("[1-9][0-9]{0,8}")) {
+			return Integer.parseInt(dataSources);
+		}
+		throw new IllegalArgumentException("dataSources must be '" + PER_TENANT + "' or a positive number, was '"
+				+ dataSources + "'");
 	}
 
 	static String tenantName(int index) {
