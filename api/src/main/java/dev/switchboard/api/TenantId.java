@@ -9,8 +9,8 @@ import org.jspecify.annotations.Nullable;
  * with a letter or a digit, so it is safe in logs, metric tags, HTTP headers and file names.
  * Instances are immutable, compare by value and cache their hash code, which makes them cheap
  * keys for the frozen tenant registry. An id also keeps its first 16 characters packed into two
- * {@code long}s, so that comparing two ids of up to 16 characters reads neither's {@code String}:
- * a lookup among many tenants then touches one object per id instead of three.
+ * {@code long}s, so that comparing two ids of up to 16 characters reads neither's {@code String},
+ * and a {@link TenantTable} keeps those two {@code long}s of its ids inline.
  */
 public final class TenantId implements Comparable<TenantId> {
 
@@ -23,15 +23,20 @@ public final class TenantId implements Comparable<TenantId> {
 	/** No character has its top bit set, so this bit can only mean "more than 16 characters". */
 	private static final long LONGER = Long.MIN_VALUE;
 
-	private final String value;
+	final String value;
 
-	private final int hash;
+	/** The spread hash code; read by {@link TenantTable} too. */
+	final int hash;
 
-	/** Characters 0 to 7, one byte each (they are ASCII), zero after the end. */
-	private final long head;
+	/**
+	 * Characters 0 to 7, one byte each (they are ASCII), zero after the end; never 0, since an id
+	 * has a first character and no character is 0. Read by {@link TenantTable}, which keeps it
+	 * inline.
+	 */
+	final long head;
 
 	/** Characters 8 to 15 likewise, with {@link #LONGER} set when the id has more than 16. */
-	private final long tail;
+	final long tail;
 
 	private TenantId(String value) {
 		this.value = value;

@@ -14,13 +14,14 @@ import dev.switchboard.api.DataError;
 import dev.switchboard.api.DataSource;
 import dev.switchboard.api.DataSourceRegistry;
 import dev.switchboard.api.TenantId;
+import dev.switchboard.api.TenantTable;
 import org.jspecify.annotations.Nullable;
 import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
 
 /**
- * The {@link DataSourceRegistry} frozen at boot: an immutable map from tenant to datasource,
- * read without locks.
+ * The {@link DataSourceRegistry} frozen at boot: an immutable map from tenant to datasource
+ * (a {@link TenantTable}), read without locks.
  *
  * <pre class="code">
  * TenantRegistry registry = TenantRegistry.builder()
@@ -37,7 +38,7 @@ import reactor.core.publisher.Mono;
  */
 public final class TenantRegistry implements DataSourceRegistry, Disposable, Closeable {
 
-	private final Map<TenantId, DataSource> tenants;
+	private final TenantTable<DataSource> tenants;
 
 	private final List<DataSource> dataSources;
 
@@ -50,7 +51,7 @@ public final class TenantRegistry implements DataSourceRegistry, Disposable, Clo
 	private volatile boolean disposed;
 
 	private TenantRegistry(Builder builder, Map<TenantId, DataSource> tenants) {
-		this.tenants = Map.copyOf(tenants);
+		this.tenants = TenantTable.copyOf(tenants);
 		this.dataSources = List.copyOf(builder.dataSources.values());
 		this.tenantIds = Collections.unmodifiableSet(new TreeSet<>(tenants.keySet()));
 		this.defaultTenant = builder.defaultTenant;

@@ -1,0 +1,115 @@
+package dev.switchboard.api;
+
+import java.util.Map;
+import java.util.Objects;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * An immutable map from {@link TenantId} to values, made for lookups on the routing path of a
+ * registry with many tenants.
+ *
+ * <p>Open addressing with linear probing, at most half full. Each slot keeps the packed first 16
+ * characters of its id inline, in one {@code long[]}, and its value at the same index of another
+ * array. A lookup computes the slot from the cached hash of the id it is given and reads that
+ * slot's key and value, two loads that do not depend on each other; a {@code Map} of the same ids
+ * first reads the slot's reference to the stored id and then the id itself. Only ids longer than
+ * 16 characters are also compared by their strings. With 100,000 tenants, when neither the table
+ * nor the ids are in the CPU's cache, that is one memory latency per lookup instead of two.
+ *
+ * <pre class="code">
+ * TenantTable&lt;DataSource&gt; table = TenantTable.copyOf(Map.of(TenantId.of("acme"), pgMain));
+ * DataSource dataSource = table.get(TenantId.of("acme"));
+ * </pre>
+ *
+ * @param <V> the type of the values
+ */
+public final class TenantTable<V> {
+
+	/** The most ids a table holds: twice as many slots, two {@code long}s each, fit an array. */
+	private static final int MAX_SIZE = 1 << 28;
+
+	/** Two per slot: the id's {@code head}, then its {@code tail}; a head of 0 marks an empty slot. */
+	private final long[] keys;
+
+	/** The stored ids, for the ids longer than 16 characters. */
+	private final TenantId[] ids;
+
+	private final Object[] values;
+
+	private final int mask;
+
+	private final int size;
+
+	private TenantTable(Map<TenantId, ? extends V> map) {
+		if (map.size() > MAX_SIZE) {
+			throw new IllegalArgumentException("at most " + MAX_SIZE + " tenants, was " + map.size());
+		}
+		int capacity = Integer.highestOneBit(Math.max(2, map.size()) * 2 - 1) << 1;
+		this.keys = new long[capacity * 2];
+		this.ids = new TenantId[capacity];
+		this.values = new Object[capacity];
+		this.mask = capacity - 1;
+		this.size = map.size();
+		map.forEach((id, value) -> {
+			Objects.requireNonNull(id, "a tenant id must not be null");
+			Objects.requireNonNull(value, () -> "the value of tenant '" + id + "' must not be null");
+			int slot = id.hash & this.mask;
+			while (this.ids[slot] != null) {
+				slot = (slot + 1) & this.mask;
+			}
+			this.keys[slot * 2] = id.head;
+			this.keys[slot * 2 + 1] = id.tail;
+			this.ids[slot] = id;
+			this.values[slot] = value;
+		});
+	}
+
+	/**
+	 * Copy a map into a table.
+	 * @param <V> the type of the values
+	 * @param map the ids and their values; neither may be {@code null}
+	 * @return the table
+	 * @throws NullPointerException if an id or a value is {@code null}
+	 * @throws IllegalArgumentException if the map holds more than 2<sup>28</sup> ids
+	 */
+	public static <V> TenantTable<V> copyOf(Map<TenantId, ? extends V> map) {
+		return new TenantTable<>(map);
+	}
+
+	/**
+	 * Return the value of {@code id}.
+	 * @param id the tenant id
+	 * @return its value, or {@code null} if the table has none
+	 */
+	@SuppressWarnings("unchecked")
+	public @Nullable V get(TenantId id) {
+		long head = id.head;
+		long tail = id.tail;
+		int slot = id.hash & this.mask;
+		for (;;) {
+			long stored = this.keys[slot * 2];
+			// A tail with its top bit clear holds the end of the id: the two longs are the whole id.
+			if (stored == head && this.keys[slot * 2 + 1] == tail && (tail >= 0L || this.ids[slot].value.equals(id.value))) {
+				return (V) this.values[slot];
+			}
+			if (stored == 0L) {
+				return null;
+			}
+			slot = (slot + 1) & this.mask;
+		}
+	}
+
+	/**
+	 * Return how many ids the table holds.
+	 * @return the number of ids
+	 */
+	public int size() {
+		return this.size;
+	}
+
+	@Override
+	public String toString() {
+		return "TenantTable[size=" + this.size + ", capacity=" + this.values.length + "]";
+	}
+}
