@@ -2,7 +2,7 @@
 # Switchboard's JMH benchmarks: the cost of one routing decision, jOOQ statements end to end, and
 # read-your-writes pinned against causal.
 #
-#   scripts/bench.sh                  full run (about 12 minutes on 2 cores), then a table and ratio lines
+#   scripts/bench.sh                  full run (about 16 minutes on 2 cores), then a table and ratio lines
 #   scripts/bench.sh --quick          smoke run: 1 warmup and 1 measurement iteration of 1 s each
 #   scripts/bench.sh [--quick] ARGS   extra JMH arguments, e.g. RouteDecision -p tenants=1000
 #                                     (with --quick, do not repeat -wi, -i, -w or -r)
