@@ -150,31 +150,53 @@ class ReplicaHealthTest {
 		this.routing = new RoutingConnectionFactory(TenantRegistry.builder().dataSource(alone).build());
 		DataSource.Target replica = alone.replicas().get(0);
 		alone.reportFailure(replica, new R2dbcNonTransientResourceException("closed"));
-		Await.until(Duration.ofSeconds(5), () -> gated.waiting.get() > 0);
+		Await.until(Duration.ofSeconds(5), () -> gated.waiting.get() == 1);
 
 		// A request loses its connection while the round that will answer "valid" is under way.
 		alone.reportFailure(replica, new R2dbcNonTransientResourceException("closed"));
-		gated.open();
-		Await.until(Duration.ofSeconds(5), () -> gated.answered.get() > 0);
-
+		gated.openOne();
+		// Rounds run one at a time: once the next one waits, the first has ended. A round that
+		// wrongly brought the server back would leave no next round to wait for.
+		Await.until(Duration.ofSeconds(5), () -> gated.waiting.get() == 2 || alone.status(replica).up());
+		assertThat(gated.answered.get()).isEqualTo(1);
 		assertThat(alone.status(replica).up()).as("the round's answer predates the failure").isFalse();
+
+		// The next round began after the failure: its answer counts.
+		gated.openOne();
 		Await.until(Duration.ofSeconds(5), () -> alone.status(replica).up());
 	}
 
 	/**
-	 * Hands out connections whose remote validation waits until {@link #open()}: a probe round
-	 * that is under way.
+	 * Hands out connections whose remote validation waits, each until {@link #openOne()} lets it
+	 * answer: probe rounds that are under way, released one at a time.
 	 */
 	static final class Gated implements ConnectionFactory {
 
+		/** How many remote validations began. */
 		final java.util.concurrent.atomic.AtomicInteger waiting = new java.util.concurrent.atomic.AtomicInteger();
 
+		/** How many answered. */
 		final java.util.concurrent.atomic.AtomicInteger answered = new java.util.concurrent.atomic.AtomicInteger();
 
-		final reactor.core.publisher.Sinks.One<Boolean> gate = reactor.core.publisher.Sinks.one();
+		final java.util.Queue<reactor.core.publisher.Sinks.One<Boolean>> gates =
+				new java.util.concurrent.ConcurrentLinkedQueue<>();
 
-		void open() {
-			this.gate.tryEmitValue(true);
+		/** Let the oldest waiting validation answer "valid". */
+		void openOne() {
+			reactor.core.publisher.Sinks.One<Boolean> gate = this.gates.poll();
+			if (gate == null) {
+				throw new AssertionError("no validation is waiting");
+			}
+			gate.tryEmitValue(true);
+		}
+
+		private Mono<Boolean> remoteValidation() {
+			return Mono.defer(() -> {
+				reactor.core.publisher.Sinks.One<Boolean> gate = reactor.core.publisher.Sinks.one();
+				this.gates.add(gate);
+				this.waiting.incrementAndGet();
+				return gate.asMono();
+			}).doOnNext(valid -> this.answered.incrementAndGet());
 		}
 
 		@Override
@@ -183,8 +205,7 @@ class ReplicaHealthTest {
 					Connection.class.getClassLoader(), new Class<?>[] { Connection.class },
 					(proxy, method, args) -> switch (method.getName()) {
 						case "validate" -> args[0] == io.r2dbc.spi.ValidationDepth.LOCAL ? Mono.just(true)
-								: this.gate.asMono().doOnSubscribe(s -> this.waiting.incrementAndGet())
-										.doOnNext(valid -> this.answered.incrementAndGet());
+								: remoteValidation();
 						case "isAutoCommit" -> true;
 						case "toString" -> "gated";
 						case "hashCode" -> System.identityHashCode(proxy);
