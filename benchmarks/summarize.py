@@ -14,13 +14,13 @@ Every ratio is printed as `ratio <name>: <value>`, one per line, so that a scrip
   ratio handoff/spring route <tenants>          Switchboard's hand-off without the decision over Spring
   ratio switchboard route <max>/<min>           Switchboard's ns/op at the most tenants over the fewest
   ratio spring route <max>/<min>                the same for Spring
-
-Those route ratios, and the route targets, are for a datasource per tenant; for tenants that
-share N datasources (`-p dataSources=N`) the same names end in ` over N datasources`.
   ratio routed/direct <select|insert> c<N>      Switchboard's ops/s over plain jOOQ on a pool (higher is better)
   ratio routed/spring <select|insert> c<N>      Switchboard's ops/s over jOOQ on Spring's routing
   ratio causal/pin write-read c<N>              causal consistency's requests/s over the pin's
   ratio replica-reads/reads <pin|causal> c<N>   the share of reads after a write that a replica served
+
+The route ratios and targets are for a datasource per tenant; for tenants that share N
+datasources (`-p dataSources=N`) the same names end in ` over N datasources`.
 
 Then one `target <name>: met|missed (...)` line per target of issue #6. A ratio or target whose
 benchmarks are not in the result is left out.
@@ -99,7 +99,6 @@ def table(rows):
 
 
 def find(rows, cls, method, **params):
-    # A parameter given as None matches a row without it (a result from before it existed).
     for row in rows:
         if row["class"] == cls and row["method"] == method and all(
                 row["params"].get(key) == value for key, value in params.items()):
@@ -117,9 +116,11 @@ def route_layouts(rows):
     return [(layout, "" if layout in (None, PER_TENANT) else f" over {layout} datasources") for layout in layouts]
 
 
-def route_rows(rows, layout):
-    return [row for row in rows if row["class"] == ROUTE and "tenants" in row["params"]
-            and row["params"].get("dataSources") == layout]
+def route_scores(rows, layout, method):
+    """ns/op of one routing method in one layout, by tenant count."""
+    return {int(row["params"]["tenants"]): row["score"] for row in rows
+            if row["class"] == ROUTE and row["method"] == method and "tenants" in row["params"]
+            and row["params"].get("dataSources") == layout}
 
 
 def main(paths):
@@ -155,22 +156,15 @@ def compute_ratios(rows):
     ratios = []
 
     for layout, suffix in route_layouts(rows):
-        tenant_counts = sorted({int(row["params"]["tenants"]) for row in route_rows(rows, layout)})
-        for tenants in tenant_counts:
-            ours = find(rows, ROUTE, "switchboard", tenants=str(tenants), dataSources=layout)
-            spring = find(rows, ROUTE, "spring", tenants=str(tenants), dataSources=layout)
-            if ours and spring:
-                ratios.append((f"switchboard/spring route {tenants}{suffix}", ours["score"] / spring["score"]))
-            hand_off = find(rows, ROUTE, "handOff", tenants=str(tenants), dataSources=layout)
-            if hand_off and spring:
-                ratios.append((f"handoff/spring route {tenants}{suffix}", hand_off["score"] / spring["score"]))
-        if len(tenant_counts) > 1:
-            low, high = tenant_counts[0], tenant_counts[-1]
-            for method in ("switchboard", "spring"):
-                a = find(rows, ROUTE, method, tenants=str(high), dataSources=layout)
-                b = find(rows, ROUTE, method, tenants=str(low), dataSources=layout)
-                if a and b:
-                    ratios.append((f"{method} route {high}/{low}{suffix}", a["score"] / b["score"]))
+        ours, spring, hand_off = (route_scores(rows, layout, method) for method in ("switchboard", "spring", "handOff"))
+        for tenants in sorted(ours.keys() & spring.keys()):
+            ratios.append((f"switchboard/spring route {tenants}{suffix}", ours[tenants] / spring[tenants]))
+            if tenants in hand_off:
+                ratios.append((f"handoff/spring route {tenants}{suffix}", hand_off[tenants] / spring[tenants]))
+        for method, scores in (("switchboard", ours), ("spring", spring)):
+            if len(scores) > 1:
+                low, high = min(scores), max(scores)
+                ratios.append((f"{method} route {high}/{low}{suffix}", scores[high] / scores[low]))
 
     for operation in ("select", "insert"):
         for concurrency in ("1", "64"):
@@ -201,23 +195,18 @@ def compute_ratios(rows):
 def print_targets(rows, ratios):
     targets = []
     for layout, suffix in route_layouts(rows):
-        switchboard_scores = {int(row["params"]["tenants"]): row["score"] for row in route_rows(rows, layout)
-                              if row["method"] == "switchboard"}
-        if switchboard_scores:
-            worst = max(switchboard_scores.values())
+        ours, spring, hand_off = (route_scores(rows, layout, method) for method in ("switchboard", "spring", "handOff"))
+        if ours:
+            worst = max(ours.values())
             targets.append((f"switchboard route <= 50 ns/op{suffix}", worst <= 50, f"slowest {number(worst)} ns/op"))
-        route_ratios = [value for name, value in ratios
-                        if name.startswith("switchboard/spring route ") and name.endswith(suffix)
-                        and (suffix or " over " not in name)]
-        if route_ratios:
-            worst = max(route_ratios)
-            floor = [value for name, value in ratios
-                     if name.startswith("handoff/spring route ") and name.endswith(suffix)
-                     and (suffix or " over " not in name)]
+        shared = sorted(ours.keys() & spring.keys())
+        if shared:
+            worst = max(ours[tenants] / spring[tenants] for tenants in shared)
+            floor = [hand_off[tenants] / spring[tenants] for tenants in shared if tenants in hand_off]
             detail = f"highest {worst:.2f}" + (f"; the hand-off alone, highest {max(floor):.2f}" if floor else "")
             targets.append((f"switchboard/spring route <= 0.33{suffix}", worst <= 1 / 3, detail))
-        if len(switchboard_scores) > 1:
-            spread = max(switchboard_scores.values()) / min(switchboard_scores.values())
+        if len(ours) > 1:
+            spread = max(ours.values()) / min(ours.values())
             targets.append((f"switchboard route flat across tenant counts (max/min <= {FLAT_TOLERANCE}){suffix}",
                             spread <= FLAT_TOLERANCE, f"max/min {spread:.2f}"))
     direct = [value for name, value in ratios if name.startswith("routed/direct ")]
