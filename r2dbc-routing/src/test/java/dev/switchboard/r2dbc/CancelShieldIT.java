@@ -50,7 +50,14 @@ class CancelShieldIT {
 				.build());
 		int plainLost;
 		try {
-			cancelAtRandom(plain, Function.identity());
+			try {
+				cancelAtRandom(plain, Function.identity());
+			}
+			catch (RuntimeException controlFailed) {
+				// The control is printed, not asserted: r2dbc-postgresql may also overflow its request
+				// queue under this load ("request queue limit is exceeded"), which ends the run early.
+				System.out.printf("cancel shield %s: the plain pool's run failed: %s%n", kind, controlFailed);
+			}
 			plainLost = settledAcquired(() -> plain.getMetrics().orElseThrow().acquiredSize());
 		}
 		finally {
