@@ -42,7 +42,15 @@ public final class DataError extends RuntimeException {
 		NO_HEALTHY_TARGET(true, true),
 
 		/** A causal read-your-writes token is malformed. */
-		INVALID_CAUSAL_TOKEN(false, true);
+		INVALID_CAUSAL_TOKEN(false, true),
+
+		/**
+		 * The connection was lost while a commit, or a write in autocommit, was in flight: it may
+		 * or may not have taken effect. Never safe to retry blindly (a retry may apply it twice);
+		 * check what the database holds, or retry only what is idempotent. CockroachDB calls this
+		 * an ambiguous result (SQLSTATE 40003).
+		 */
+		OUTCOME_UNKNOWN(false, false);
 
 		private final boolean transientFailure;
 
@@ -171,6 +179,38 @@ public final class DataError extends RuntimeException {
 				"a statement for tenant '" + requestedTenant + "' ran inside the transaction of tenant '"
 						+ transactionTenant + "'; the transaction is rolled back",
 				transactionTenant.value(), transactionDataSource, Role.PRIMARY, null, null);
+	}
+
+	/**
+	 * The connection was lost while a commit or an autocommit write was in flight.
+	 * @param what what was in flight, such as "the commit"
+	 * @param tenant the tenant
+	 * @param dataSource the datasource
+	 * @param role the role of the server
+	 * @param sqlState the SQLSTATE of the failure, or {@code null}
+	 * @param cause the driver's failure
+	 * @return the error
+	 */
+	public static DataError outcomeUnknown(String what, @Nullable TenantId tenant, String dataSource, Role role,
+			@Nullable String sqlState, Throwable cause) {
+		return new DataError(Kind.OUTCOME_UNKNOWN, "the connection was lost while " + what
+				+ " was in flight: it may or may not have been applied (" + cause.getMessage() + ")",
+				tenant != null ? tenant.value() : null, dataSource, role, sqlState, cause);
+	}
+
+	/**
+	 * A statement on a connection whose transaction ended (committed, rolled back, or cancelled)
+	 * or that was closed: it was not sent. A cancelled transaction's work that goes on running
+	 * gets this.
+	 * @param tenant the tenant of the connection
+	 * @param dataSource the datasource
+	 * @param role the role of the server
+	 * @return the error
+	 */
+	public static DataError transactionEnded(TenantId tenant, String dataSource, Role role) {
+		return new DataError(Kind.PERMANENT, "the connection's transaction has ended (committed, rolled back or"
+				+ " cancelled) or the connection was closed: the statement was not sent",
+				tenant.value(), dataSource, role, null, null);
 	}
 
 	/**

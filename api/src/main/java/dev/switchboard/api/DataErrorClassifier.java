@@ -37,9 +37,13 @@ public final class DataErrorClassifier {
 		R2dbcException r2dbc = findR2dbcException(failure);
 		String sqlState = r2dbc != null ? blankToNull(r2dbc.getSqlState()) : null;
 		int vendorCode = r2dbc != null ? r2dbc.getErrorCode() : 0;
+		// A write refused by a read-only replica fails on every replica: it needs the primary, which
+		// a retry with the same intent would not reach. On the primary, read-only means a failover
+		// in progress, which a retry may outlast.
 		DataError.Kind kind = isTransient(failure, r2dbc, sqlState, vendorCode)
-				? DataError.Kind.TRANSIENT
-				: DataError.Kind.PERMANENT;
+				&& !(role == Role.REPLICA && isReadOnlyRefusal(sqlState, vendorCode))
+						? DataError.Kind.TRANSIENT
+						: DataError.Kind.PERMANENT;
 		String detail = failure.getMessage() != null ? failure.getMessage() : failure.getClass().getName();
 		return new DataError(kind, detail, tenant != null ? tenant.value() : null, dataSource, role, sqlState, failure);
 	}
@@ -120,6 +124,17 @@ public final class DataErrorClassifier {
 			}
 		}
 		return false;
+	}
+
+	/**
+	 * Tell whether a failure says that a server refused a write because it is read-only
+	 * (PostgreSQL 25006, MySQL/MariaDB 1290, 1792, 1836).
+	 * @param sqlState the SQLSTATE, or {@code null}
+	 * @param vendorCode the vendor error code, or 0
+	 * @return {@code true} for a read-only refusal
+	 */
+	static boolean isReadOnlyRefusal(@Nullable String sqlState, int vendorCode) {
+		return vendorCode == 1290 || vendorCode == 1792 || vendorCode == 1836 || "25006".equals(sqlState);
 	}
 
 	private static boolean isTransientMySqlCode(int code) {

@@ -147,12 +147,23 @@ final class DeferredConnection implements Connection {
 
 	@Override
 	public Mono<Void> commitTransaction() {
-		return withPrimary(Connection::commitTransaction);
+		return ending(Connection::commitTransaction);
 	}
 
 	@Override
 	public Mono<Void> rollbackTransaction() {
-		return withPrimary(Connection::rollbackTransaction);
+		return ending(Connection::rollbackTransaction);
+	}
+
+	/**
+	 * End a transaction on the connection it began on; nothing to end when none was acquired (a
+	 * cancel before the {@code BEGIN} took its connection), rather than acquire one to end.
+	 */
+	private Mono<Void> ending(java.util.function.Function<Connection, Publisher<Void>> action) {
+		return Mono.defer(() -> {
+			Connection connection = acquired();
+			return connection != null ? Mono.from(action.apply(connection)) : Mono.empty();
+		});
 	}
 
 	@Override

@@ -217,9 +217,11 @@ public final class RoutedDsl {
 		}
 
 		/**
-		 * Decorate the connection factory under each context built once at boot, for example so that
-		 * jOOQ joins a transaction that Spring's {@code R2dbcTransactionManager} started. The
-		 * transactions of {@link TenantDatabase#transactional} are not decorated.
+		 * Decorate the connection factory under each context built once at boot, for example to
+		 * observe or proxy connections. Joining a Spring transaction needs no decorator: a routing
+		 * factory built with Spring's {@code BoundTransactions} (the starter's is) hands every
+		 * connection requested inside the transaction the transaction's own, whatever the decorator.
+		 * The transactions of {@link TenantDatabase#transactional} are not decorated.
 		 * @param decorator applied to the routing factory and to each of its intent views
 		 * @return this builder
 		 */

@@ -1,6 +1,7 @@
 package dev.switchboard.jooq;
 
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
 import dev.switchboard.api.AccessIntent;
@@ -9,6 +10,7 @@ import dev.switchboard.api.DataSource;
 import dev.switchboard.api.DataSourceRegistry;
 import dev.switchboard.api.RoutingContext;
 import dev.switchboard.api.TenantId;
+import dev.switchboard.r2dbc.ScopedConnection;
 import dev.switchboard.r2dbc.TransactionBinding;
 import io.r2dbc.spi.Connection;
 import org.jooq.DSLContext;
@@ -137,6 +139,13 @@ public final class TenantDatabase {
 	 * savepoint on the same connection. It commits when the work completes, rolls back when the
 	 * work fails or the subscription is cancelled, and always returns the connection to its pool.
 	 * After a commit the request's pin is tripped, so later reads see the writes.
+	 * <p>All or nothing: the work's elements are held back and emitted only once the commit
+	 * succeeded (a savepoint's, once it was released), so an element received is an element
+	 * committed, and {@code .next()} of a transaction does not roll it back. A cancel before the
+	 * commit rolls back; a statement the cancelled work still submits afterwards is refused, not
+	 * run; the rollback waits for the statements already sent. A cancel once the commit was sent
+	 * lets it finish. Work that streams more elements than fit in memory belongs outside a
+	 * transaction, or in a {@code collect} of its own.
 	 * @param work given a context bound to the transaction's connection
 	 * @param <T> the element type
 	 * @return the work's elements, after the commit
@@ -158,11 +167,13 @@ public final class TenantDatabase {
 					(connection, failure) -> finish(connection, connection.rollbackTransaction()),
 					connection -> finish(connection, connection.rollbackTransaction()))
 					.contextWrite(TransactionBinding.bind(scope.tenant, scope.contexts.dataSource()))
-					.doOnComplete(() -> {
+					.collectList()
+					.doOnNext(committed -> {
 						if (routing != null) {
 							routing.pin().trip();
 						}
-					});
+					})
+					.flatMapIterable(Function.identity());
 		});
 	}
 
@@ -180,14 +191,25 @@ public final class TenantDatabase {
 				.then(Mono.from(connection.close()));
 	}
 
-	private static <T> Flux<T> savepoint(TransactionScope transaction, Function<DSLContext, ? extends Publisher<T>> work) {
+	/**
+	 * Run work in a savepoint of the running transaction, on a scope of its connection that
+	 * refuses the work's statements once the savepoint is released or rolled back to.
+	 */
+	private <T> Flux<T> savepoint(TransactionScope transaction, Function<DSLContext, ? extends Publisher<T>> work) {
 		String name = "switchboard_" + transaction.nextSavepoint();
 		Connection connection = transaction.connection;
-		return Flux.usingWhen(Mono.from(connection.createSavepoint(name)).thenReturn(name),
-				savepoint -> Flux.defer(() -> work.apply(transaction.dsl)),
-				savepoint -> connection.releaseSavepoint(savepoint),
-				(savepoint, failure) -> connection.rollbackTransactionToSavepoint(savepoint),
-				savepoint -> connection.rollbackTransactionToSavepoint(savepoint));
+		RoutedDsl.Contexts contexts = this.contexts.get(transaction.dataSource);
+		return Flux.usingWhen(Mono.from(connection.createSavepoint(name)).then(Mono.fromSupplier(() -> new ScopedConnection(connection))),
+				scoped -> {
+					DSLContext dsl = contexts.on(scoped);
+					return Flux.defer(() -> work.apply(dsl))
+							.contextWrite(c -> c.put(TransactionScope.class, transaction.nested(dsl, scoped)));
+				},
+				scoped -> scoped.end(() -> connection.releaseSavepoint(name)),
+				(scoped, failure) -> scoped.end(() -> connection.rollbackTransactionToSavepoint(name)),
+				scoped -> scoped.end(() -> connection.rollbackTransactionToSavepoint(name)))
+				.collectList()
+				.flatMapIterable(Function.identity());
 	}
 
 	private <T> Flux<T> run(ContextView context, AccessIntent intent, Function<DSLContext, ? extends Publisher<T>> work) {
@@ -258,7 +280,10 @@ public final class TenantDatabase {
 		}
 	}
 
-	/** The running transaction of a pipeline: its tenant, connection, and context on that connection. */
+	/**
+	 * The running transaction of a pipeline, or a savepoint's scope of it: its tenant, connection,
+	 * and context on that connection.
+	 */
 	private static final class TransactionScope {
 
 		final TenantId tenant;
@@ -269,17 +294,28 @@ public final class TenantDatabase {
 
 		final Connection connection;
 
-		private int savepoints;
+		/** Shared by the transaction and its savepoints: names are unique on the connection. */
+		private final AtomicInteger savepoints;
 
 		TransactionScope(TenantId tenant, DataSource dataSource, DSLContext dsl, Connection connection) {
+			this(tenant, dataSource, dsl, connection, new AtomicInteger());
+		}
+
+		private TransactionScope(TenantId tenant, DataSource dataSource, DSLContext dsl, Connection connection,
+				AtomicInteger savepoints) {
 			this.tenant = tenant;
 			this.dataSource = dataSource;
 			this.dsl = dsl;
 			this.connection = connection;
+			this.savepoints = savepoints;
 		}
 
-		synchronized int nextSavepoint() {
-			return ++this.savepoints;
+		TransactionScope nested(DSLContext dsl, Connection connection) {
+			return new TransactionScope(this.tenant, this.dataSource, dsl, connection, this.savepoints);
+		}
+
+		int nextSavepoint() {
+			return this.savepoints.incrementAndGet();
 		}
 	}
 }

@@ -61,6 +61,9 @@ final class CancelShield<T> implements CoreSubscriber<T>, Subscription {
 	/** Counts this exchange while it runs on after a cancel, or {@code null}. */
 	private final @Nullable Drains drains;
 
+	/** Counted by {@link #drains} from its start (a fenced connection), not only after a cancel. */
+	private final boolean counted;
+
 	private @Nullable Subscription upstream;
 
 	/** {@link #CANCELLED} and {@link #TERMINATED}, each set once. */
@@ -73,11 +76,37 @@ final class CancelShield<T> implements CoreSubscriber<T>, Subscription {
 	private volatile RoutedResult[] handedOut = NONE;
 
 	private CancelShield(CoreSubscriber<? super T> actual, Kind kind, @Nullable RoutedConnection connection,
-			@Nullable Drains drains) {
+			@Nullable Drains drains, boolean counted) {
 		this.actual = actual;
 		this.kind = kind;
 		this.connection = connection;
 		this.drains = drains;
+		this.counted = counted;
+	}
+
+	/**
+	 * Subscribe {@code actual} to {@code source} through a shield, if {@code drains} admits the
+	 * exchange and, for a statement, the caller's context names the connection's tenant; else
+	 * signal why not, and send nothing.
+	 */
+	@SuppressWarnings("unchecked")
+	private static <T> void admit(Publisher<? extends T> source, CoreSubscriber<? super T> actual, Kind kind,
+			@Nullable RoutedConnection connection, @Nullable Drains drains, boolean end) {
+		int admitted = drains == null ? Drains.UNCOUNTED : end ? drains.admitEnd() : drains.admit();
+		if (admitted == Drains.REFUSED) {
+			Operators.error(actual, drains.refusal());
+			return;
+		}
+		Throwable conflict = connection != null ? connection.conflict(actual.currentContext()) : null;
+		if (conflict != null) {
+			if (admitted == Drains.COUNTED) {
+				drains.ended();
+			}
+			Operators.error(actual, conflict);
+			return;
+		}
+		((Publisher<T>) source).subscribe(new CancelShield<>(actual, kind, connection, drains,
+				admitted == Drains.COUNTED));
 	}
 
 	/**
@@ -92,15 +121,15 @@ final class CancelShield<T> implements CoreSubscriber<T>, Subscription {
 			@Nullable Drains drains) {
 		return new Flux<>() {
 			@Override
-			@SuppressWarnings("unchecked")
 			public void subscribe(CoreSubscriber<? super Result> actual) {
-				((Publisher<Result>) source).subscribe(new CancelShield<>(actual, Kind.RESULTS, connection, drains));
+				admit(source, actual, Kind.RESULTS, connection, drains, false);
 			}
 		};
 	}
 
 	/**
-	 * Shield an exchange of at most one answer, such as a commit, a validation or a release.
+	 * Shield an exchange of at most one answer, such as a {@code BEGIN}, a validation or a release;
+	 * refused once {@code drains} is sealed.
 	 * @param source the driver's publisher
 	 * @param drains what counts the exchange while it runs on after a cancel, or {@code null}
 	 * @return the shielded publisher
@@ -109,7 +138,24 @@ final class CancelShield<T> implements CoreSubscriber<T>, Subscription {
 		return new Mono<>() {
 			@Override
 			public void subscribe(CoreSubscriber<? super T> actual) {
-				source.subscribe(new CancelShield<>(actual, Kind.ONE, null, drains));
+				admit(source, actual, Kind.ONE, null, drains, false);
+			}
+		};
+	}
+
+	/**
+	 * Shield an exchange that a sealed connection still admits: the end of its transaction (a
+	 * commit or rollback) and the session settings a transaction manager restores after it.
+	 * Counted in a fence, so that the release waits for it.
+	 * @param source the driver's publisher
+	 * @param drains the connection's drains
+	 * @return the shielded publisher
+	 */
+	static <T> Mono<T> end(Publisher<T> source, Drains drains) {
+		return new Mono<>() {
+			@Override
+			public void subscribe(CoreSubscriber<? super T> actual) {
+				admit(source, actual, Kind.ONE, null, drains, true);
 			}
 		};
 	}
@@ -126,7 +172,7 @@ final class CancelShield<T> implements CoreSubscriber<T>, Subscription {
 		return new Mono<>() {
 			@Override
 			public void subscribe(CoreSubscriber<? super Connection> actual) {
-				source.subscribe(new CancelShield<>(actual, Kind.CONNECTION, null, null));
+				source.subscribe(new CancelShield<>(actual, Kind.CONNECTION, null, null, false));
 			}
 		};
 	}
@@ -187,7 +233,7 @@ final class CancelShield<T> implements CoreSubscriber<T>, Subscription {
 
 	private int terminate() {
 		int before = set(TERMINATED);
-		if ((before & CANCELLED) != 0 && this.drains != null) {
+		if (this.drains != null && (this.counted || (before & CANCELLED) != 0)) {
 			this.drains.ended();
 		}
 		return before;
@@ -200,7 +246,8 @@ final class CancelShield<T> implements CoreSubscriber<T>, Subscription {
 
 	@Override
 	public void cancel() {
-		Drains drains = this.drains;
+		// A counted exchange is counted until it ends, cancelled or not.
+		Drains drains = this.counted ? null : this.drains;
 		// Counted before the cancel is visible, so that the end of the exchange cannot be counted first.
 		if (drains != null) {
 			drains.started();

@@ -12,6 +12,15 @@ import reactor.core.publisher.Mono;
  * connection goes back to its pool only when none runs, so that its next borrower never submits
  * an exchange while the last borrower's is still on the wire.
  *
+ * <p>A connection made for a transaction is <em>fenced</em> ({@link #fence()}): every exchange is
+ * counted from its start, and once the transaction ends ({@link #seal()}) no new exchange is
+ * admitted. Its commit or rollback waits until the admitted ones have ended. So a statement that
+ * a cancelled transaction's work submits late (jOOQ may still run a query whose subscription was
+ * cancelled, and Reactor may subscribe the next step of a chain while the cancel travels) is
+ * refused instead of running after the rollback, in autocommit; and a rollback is never sent while
+ * the {@code BEGIN} it ends is still on the wire, where r2dbc-postgresql would skip it as "no
+ * transaction in progress" and hand the connection back to the pool inside a transaction.
+ *
  * <p>Two submitters at once are what r2dbc-mysql 1.4.3's {@code RequestQueue} does not survive:
  * when one exchange ends just as another is offered, the queue can run the second while marked
  * idle, and a third then runs beside it on the same connection. Counting costs nothing on an
@@ -26,16 +35,85 @@ class Drains {
 	private static final AtomicReferenceFieldUpdater<Drains, Count> COUNT =
 			AtomicReferenceFieldUpdater.newUpdater(Drains.class, Count.class, "count");
 
-	/** Made by the first cancel that leaves an exchange running: one field on the routing path. */
+	/** {@link #admit()}: the exchange may start and is not counted. */
+	static final int UNCOUNTED = 0;
+
+	/** {@link #admit()}: the exchange may start and is counted until it ends. */
+	static final int COUNTED = 1;
+
+	/** {@link #admit()}: the connection was sealed; the exchange must not start. */
+	static final int REFUSED = -1;
+
+	/**
+	 * Made by the first cancel that leaves an exchange running, or by {@link #fence()} or
+	 * {@link #seal()}: one field on the routing path.
+	 */
 	private volatile @Nullable Count count;
+
+	/** Set by {@link #seal()} while no {@link #count} exists, so that sealing allocates nothing. */
+	private volatile boolean sealed;
+
+	/**
+	 * Count every exchange from its start: called before the connection is handed out.
+	 */
+	final void fence() {
+		this.count = new Count(true);
+	}
+
+	/**
+	 * Ask whether an exchange may start: one volatile read where nothing was ever cancelled,
+	 * fenced or sealed.
+	 * @return {@link #UNCOUNTED}, {@link #COUNTED} (the caller calls {@link #ended()} when it
+	 * ends) or {@link #REFUSED}
+	 */
+	final int admit() {
+		Count count = this.count;
+		if (count == null) {
+			return this.sealed ? REFUSED : UNCOUNTED;
+		}
+		return count.admit(false);
+	}
+
+	/**
+	 * Admit the exchange that ends a transaction (commit, rollback): never refused, counted in a
+	 * fence so that the release waits for it.
+	 * @return {@link #UNCOUNTED} or {@link #COUNTED}
+	 */
+	final int admitEnd() {
+		Count count = this.count;
+		return count == null ? UNCOUNTED : count.admit(true);
+	}
+
+	/**
+	 * Admit no exchange from now on, except the end of the transaction.
+	 */
+	final void seal() {
+		// Set, then read: a count made meanwhile by started(), which sets, then reads, is sealed by one of the two.
+		this.sealed = true;
+		Count count = this.count;
+		if (count != null) {
+			count.seal();
+		}
+	}
+
+	/**
+	 * The failure of an exchange refused after {@link #seal()}.
+	 * @return the failure to signal
+	 */
+	Throwable refusal() {
+		return new IllegalStateException("the connection was closed or its transaction ended; nothing was sent");
+	}
 
 	/** A cancelled exchange goes on running. */
 	final void started() {
 		Count count = this.count;
 		if (count == null) {
-			count = new Count();
+			count = new Count(false);
 			if (!COUNT.compareAndSet(this, null, count)) {
 				count = this.count;
+			}
+			else if (this.sealed) {
+				count.seal();
 			}
 		}
 		count.started();
@@ -50,7 +128,7 @@ class Drains {
 	/** Whether no cancelled exchange runs. */
 	final boolean quiet() {
 		Count count = this.count;
-		return count == null || count.running == 0;
+		return count == null || count.quiet();
 	}
 
 	/**
@@ -78,18 +156,58 @@ class Drains {
 		private static final AtomicReferenceFieldUpdater<Count, Runnable> WAITING =
 				AtomicReferenceFieldUpdater.newUpdater(Count.class, Runnable.class, "waiting");
 
-		/** Cancelled exchanges that have not ended yet. */
-		volatile int running;
+		/** Set in {@link #running} once the connection admits no new exchange. */
+		private static final int SEALED = 1 << 30;
+
+		/** Whether every exchange is counted from its start, not only cancelled ones. */
+		private final boolean fenced;
+
+		/** Counted exchanges that have not ended yet, and the {@link #SEALED} bit. */
+		private volatile int running;
 
 		/** What waits for {@link #running} to reach zero: a release, or several chained. */
 		private volatile @Nullable Runnable waiting;
+
+		Count(boolean fenced) {
+			this.fenced = fenced;
+		}
 
 		void started() {
 			RUNNING.incrementAndGet(this);
 		}
 
+		int admit(boolean end) {
+			for (;;) {
+				int now = this.running;
+				if (!end && (now & SEALED) != 0) {
+					return REFUSED;
+				}
+				if (!this.fenced) {
+					return UNCOUNTED;
+				}
+				// A CAS, not an increment: the count must not grow once sealed, or the end would wait
+				// for an exchange that was refused.
+				if (RUNNING.compareAndSet(this, now, now + 1)) {
+					return COUNTED;
+				}
+			}
+		}
+
+		void seal() {
+			for (;;) {
+				int now = this.running;
+				if ((now & SEALED) != 0 || RUNNING.compareAndSet(this, now, now | SEALED)) {
+					return;
+				}
+			}
+		}
+
+		boolean quiet() {
+			return (this.running & ~SEALED) == 0;
+		}
+
 		void ended() {
-			if (RUNNING.decrementAndGet(this) == 0) {
+			if ((RUNNING.decrementAndGet(this) & ~SEALED) == 0) {
 				runWaiting();
 			}
 		}
@@ -106,7 +224,7 @@ class Drains {
 				}
 			}
 			// The last exchange may have ended between the caller's look and the wait just set.
-			if (this.running == 0) {
+			if (quiet()) {
 				runWaiting();
 			}
 		}

@@ -69,11 +69,11 @@ final class HandOff extends RoutedConnection implements CoreSubscriber<Connectio
 	private volatile boolean cancelled;
 
 	HandOff(CoreSubscriber<? super Connection> actual, ContextView context, TenantId tenant, DataSource.Target target,
-			RoutingListener listener, boolean mayFailOver, boolean write) {
-		super(target, tenant, listener, context, write);
+			RoutingListener listener, Use use) {
+		super(target, tenant, listener, context, use);
 		this.actual = actual;
-		this.mayFailOver = mayFailOver;
-		this.failover = mayFailOver;
+		this.mayFailOver = use == Use.READ_WITH_FAILOVER;
+		this.failover = this.mayFailOver;
 	}
 
 	@Override

@@ -27,7 +27,7 @@ final class RoutedBatch implements Batch, Wrapped<Batch> {
 
 	@Override
 	public Flux<Result> execute() {
-		return this.connection.execute(this.delegate.execute());
+		return this.connection.execute(this.delegate.execute(), null);
 	}
 
 	@Override

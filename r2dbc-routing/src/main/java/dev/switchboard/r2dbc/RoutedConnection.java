@@ -52,10 +52,33 @@ public sealed class RoutedConnection extends Drains implements Connection, Wrapp
 
 	final ContextView context;
 
+	/** What the connection was routed for. */
+	enum Use {
+		/** A read; a replica that fails to connect is not replaced. */
+		READ,
+		/** A read of a replica, sent once to another target if the replica fails to connect. */
+		READ_WITH_FAILOVER,
+		/** A write or an unknown intent: the primary. */
+		WRITE,
+		/**
+		 * A transaction about to begin: the primary, {@linkplain Drains#fence() fenced}, so that once
+		 * it commits or rolls back no statement of its work runs on it any more.
+		 */
+		TRANSACTION
+	}
+
 	/** Routed for a write, a transaction or an unknown intent: may leave a causal position. */
 	private final boolean write;
 
+	private final boolean transaction;
+
 	private volatile boolean closed;
+
+	/** Set when a statement of another tenant was refused: the transaction may only roll back. */
+	private volatile @Nullable DataError rollbackOnly;
+
+	/** Between a {@code BEGIN} and its end: a lost connection then loses nothing committed. */
+	private volatile boolean inTransaction;
 
 	/** Whether a statement or batch was created: only then can a causal write have happened. */
 	private volatile boolean used;
@@ -83,12 +106,13 @@ public sealed class RoutedConnection extends Drains implements Connection, Wrapp
 	private volatile boolean settled;
 
 	RoutedConnection(DataSource.Target target, TenantId tenant, RoutingListener listener, ContextView context,
-			boolean write) {
+			Use use) {
 		this.target = target;
 		this.tenant = tenant;
 		this.listener = listener;
 		this.context = context;
-		this.write = write;
+		this.write = use == Use.WRITE || use == Use.TRANSACTION;
+		this.transaction = use == Use.TRANSACTION;
 	}
 
 	/**
@@ -98,6 +122,9 @@ public sealed class RoutedConnection extends Drains implements Connection, Wrapp
 	 */
 	final RoutedConnection connected(Connection delegate) {
 		this.delegate = delegate;
+		if (this.transaction) {
+			fence();
+		}
 		if (this.write) {
 			RoutingContext request = causalRequest(this.target, this.context);
 			if (request != null) {
@@ -140,12 +167,38 @@ public sealed class RoutedConnection extends Drains implements Connection, Wrapp
 		return this.tenant;
 	}
 
-	Throwable classify(Throwable failure) {
-		if (!DataErrorClassifier.isDataAccessFailure(failure)) {
-			return failure;
-		}
+	/**
+	 * Classify a failure of a driver exchange (never the caller's code): every failure leaves as
+	 * a {@link DataError}, and the datasource's health hears of it.
+	 */
+	DataError classify(Throwable failure) {
 		DataError error = DataErrorClassifier.classify(failure, this.tenant, this.target.dataSource().name(),
 				this.target.role());
+		if (error.kind() == DataError.Kind.PERMANENT && isDriverStateFailure(failure)) {
+			// r2dbc-mysql's "Request queue was disposed" and the like: the connection broke under the driver.
+			error = new DataError(DataError.Kind.TRANSIENT, "the driver's connection failed: " + failure.getMessage(),
+					this.tenant.value(), this.target.dataSource().name(), this.target.role(), null, failure);
+		}
+		return report(error);
+	}
+
+	/**
+	 * Classify a failure of an exchange that may have applied a change: the commit, or a write in
+	 * autocommit. A lost connection there leaves the outcome unknown.
+	 */
+	private DataError classifyInDoubt(Throwable failure, String what) {
+		if (failure instanceof DataError classified) {
+			return classified;
+		}
+		if (DataErrorClassifier.isTargetFailure(failure) || isDriverStateFailure(failure)) {
+			String sqlState = failure instanceof io.r2dbc.spi.R2dbcException r2dbc ? r2dbc.getSqlState() : null;
+			return report(DataError.outcomeUnknown(what, this.tenant, this.target.dataSource().name(),
+					this.target.role(), sqlState, failure));
+		}
+		return classify(failure);
+	}
+
+	private DataError report(DataError error) {
 		this.listener.failed(this.context, error);
 		if (this.target.dataSource() instanceof ReplicatedDataSource replicated) {
 			replicated.reportFailure(this.target, error);
@@ -153,34 +206,107 @@ public sealed class RoutedConnection extends Drains implements Connection, Wrapp
 		return error;
 	}
 
+	/** An exception of the driver's own that says its connection state broke, not the database's answer. */
+	private static boolean isDriverStateFailure(Throwable failure) {
+		return failure instanceof IllegalStateException && !(failure instanceof DataError);
+	}
+
+	/**
+	 * Refuse a statement whose caller's context names another tenant than this connection's: it
+	 * would run in the wrong tenant's database, inside its transaction. The transaction may then
+	 * only roll back.
+	 * @param caller the context of the statement's subscriber
+	 * @return the conflict, or {@code null} if the caller names no other tenant
+	 */
+	final @Nullable DataError conflict(ContextView caller) {
+		RoutingContext routing = RoutingContext.find(caller);
+		return routing == null ? null : conflictWith(routing.tenant(), caller);
+	}
+
+	/**
+	 * Refuse work for {@code requested} if it is not this connection's tenant, and let the
+	 * transaction only roll back.
+	 * @param requested the tenant the caller asks for
+	 * @param caller the caller's context
+	 * @return the conflict, or {@code null} if {@code requested} is this connection's tenant
+	 */
+	final @Nullable DataError conflictWith(@Nullable TenantId requested, ContextView caller) {
+		if (requested == null || this.tenant.equals(requested)) {
+			return null;
+		}
+		DataError conflict = DataError.routingConflict(this.tenant, this.target.dataSource().name(), requested);
+		this.rollbackOnly = conflict;
+		this.listener.failed(caller, conflict);
+		return conflict;
+	}
+
+	@Override
+	final Throwable refusal() {
+		return DataError.transactionEnded(this.tenant, this.target.dataSource().name(), this.target.role());
+	}
+
 	/**
 	 * An exchange of at most one answer, shielded from a cancel: it runs to its end, and the
-	 * release waits for it.
+	 * release waits for it. Refused once the transaction ended.
 	 */
 	<T> Mono<T> guard(Publisher<T> publisher) {
 		return CancelShield.one(publisher, this).onErrorMap(this::classify);
 	}
 
 	/**
-	 * A statement's or batch's execution, shielded from a cancel: its results are read to their
-	 * end, and the release waits for them.
+	 * A session setting, admitted also after the transaction ended: transaction managers restore
+	 * the isolation level or autocommit after the commit.
 	 */
-	Flux<Result> execute(Publisher<? extends Result> results) {
-		return CancelShield.results(results, this, this).onErrorMap(this::classify);
+	private <T> Mono<T> session(Publisher<T> publisher) {
+		return CancelShield.end(publisher, this).onErrorMap(this::classify);
 	}
 
+	/**
+	 * A statement's or batch's execution, shielded from a cancel: its results are read to their
+	 * end, and the release waits for them.
+	 * @param results the driver's {@code execute()}
+	 * @param sql the statement, or {@code null} for a batch; read only on failure, to tell a read
+	 * (a lost connection loses nothing) from a write in autocommit (its outcome is unknown)
+	 */
+	Flux<Result> execute(Publisher<? extends Result> results, @Nullable String sql) {
+		return CancelShield.results(results, this, this).onErrorMap(failure -> this.inTransaction
+				|| this.target.role() != Role.PRIMARY || (sql != null && Statements.isRead(sql))
+						? classify(failure)
+						: classifyInDoubt(failure, "a write in autocommit"));
+	}
+
+	/** Classify failures of reading a result: the caller's own code ({@link RoutedResult}) passes. */
 	<T> Flux<T> guardMany(Publisher<T> publisher) {
-		return Flux.from(publisher).onErrorMap(this::classify);
+		return Flux.from(publisher).onErrorMap(failure -> failure instanceof RoutedResult.CallerFailure caller
+				? caller.getCause()
+				: classify(failure));
 	}
 
 	@Override
 	public Mono<Void> beginTransaction() {
+		this.inTransaction = true;
 		return guard(this.delegate.beginTransaction());
 	}
 
 	@Override
 	public Mono<Void> beginTransaction(TransactionDefinition definition) {
+		this.inTransaction = true;
 		return guard(this.delegate.beginTransaction(definition));
+	}
+
+	/**
+	 * End the transaction: on a connection made for a transaction, refuse every statement from
+	 * now on; then wait until the exchanges already admitted (and those a cancel left running)
+	 * have ended, so that the end is sent after them and the driver knows the transaction began.
+	 */
+	private Mono<Void> end(java.util.function.Supplier<Publisher<Void>> ending) {
+		return Mono.defer(() -> {
+			if (this.transaction) {
+				seal();
+			}
+			this.inTransaction = false;
+			return whenQuiet(CancelShield.end(Mono.defer(() -> Mono.from(ending.get())), this));
+		});
 	}
 
 	/**
@@ -193,6 +319,8 @@ public sealed class RoutedConnection extends Drains implements Connection, Wrapp
 	 */
 	@Override
 	public Mono<Void> close() {
+		// Nothing runs on a connection after its release was asked for.
+		seal();
 		Mono<Void> release = Mono.from(this.delegate.close()).doOnSubscribe(subscription -> this.closed = true);
 		RoutingContext routing = this.causalRequest;
 		if (routing != null) {
@@ -218,9 +346,20 @@ public sealed class RoutedConnection extends Drains implements Connection, Wrapp
 		}
 	}
 
+	/**
+	 * Commit, after the exchanges already admitted have ended; on a connection made for a
+	 * transaction, no statement is admitted after it. If a statement of another tenant was
+	 * refused inside the transaction, roll back instead and fail with
+	 * {@link DataError.Kind#ROUTING_CONFLICT}. A connection lost while the commit is in flight
+	 * fails with {@link DataError.Kind#OUTCOME_UNKNOWN}.
+	 */
 	@Override
 	public Mono<Void> commitTransaction() {
-		return guard(this.delegate.commitTransaction());
+		DataError conflict = this.rollbackOnly;
+		if (conflict != null) {
+			return end(this.delegate::rollbackTransaction).onErrorMap(this::classify).then(Mono.error(conflict));
+		}
+		return end(this.delegate::commitTransaction).onErrorMap(failure -> classifyInDoubt(failure, "the commit"));
 	}
 
 	@Override
@@ -241,7 +380,7 @@ public sealed class RoutedConnection extends Drains implements Connection, Wrapp
 		if (!this.used) {
 			this.used = true;
 		}
-		return new RoutedStatement(this.delegate.createStatement(sql), this);
+		return new RoutedStatement(this.delegate.createStatement(sql), this, sql);
 	}
 
 	@Override
@@ -264,40 +403,45 @@ public sealed class RoutedConnection extends Drains implements Connection, Wrapp
 		return guard(this.delegate.releaseSavepoint(name));
 	}
 
+	/**
+	 * Roll back, after the exchanges already admitted have ended; on a connection made for a
+	 * transaction, no statement is admitted after it.
+	 */
 	@Override
 	public Mono<Void> rollbackTransaction() {
-		return guard(this.delegate.rollbackTransaction());
+		return end(this.delegate::rollbackTransaction).onErrorMap(this::classify);
 	}
 
 	@Override
 	public Mono<Void> rollbackTransactionToSavepoint(String name) {
-		return guard(this.delegate.rollbackTransactionToSavepoint(name));
+		// After the savepoint's exchanges, as the end of a transaction.
+		return whenQuiet(guard(this.delegate.rollbackTransactionToSavepoint(name)));
 	}
 
 	@Override
 	public Mono<Void> setAutoCommit(boolean autoCommit) {
-		return guard(this.delegate.setAutoCommit(autoCommit));
+		return session(this.delegate.setAutoCommit(autoCommit));
 	}
 
 	@Override
 	public Mono<Void> setLockWaitTimeout(Duration timeout) {
-		return guard(this.delegate.setLockWaitTimeout(timeout));
+		return session(this.delegate.setLockWaitTimeout(timeout));
 	}
 
 	@Override
 	public Mono<Void> setStatementTimeout(Duration timeout) {
-		return guard(this.delegate.setStatementTimeout(timeout));
+		return session(this.delegate.setStatementTimeout(timeout));
 	}
 
 	@Override
 	public Mono<Void> setTransactionIsolationLevel(IsolationLevel isolationLevel) {
-		return guard(this.delegate.setTransactionIsolationLevel(isolationLevel));
+		return session(this.delegate.setTransactionIsolationLevel(isolationLevel));
 	}
 
 	@Override
 	public Mono<Boolean> validate(ValidationDepth depth) {
 		// A pooled connection stays valid after close() because the pool keeps it; this one is not.
-		return Mono.defer(() -> this.closed ? Mono.just(false) : guard(this.delegate.validate(depth)));
+		return Mono.defer(() -> this.closed ? Mono.just(false) : session(this.delegate.validate(depth)));
 	}
 
 	@Override

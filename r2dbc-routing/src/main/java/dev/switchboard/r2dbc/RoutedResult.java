@@ -66,12 +66,32 @@ final class RoutedResult implements Result, Wrapped<Result> {
 
 	@Override
 	public <T> Flux<T> map(BiFunction<Row, RowMetadata, ? extends T> mappingFunction) {
-		return read(() -> this.delegate.map(mappingFunction));
+		if (this.connection == null) {
+			return read(() -> this.delegate.map(mappingFunction));
+		}
+		return read(() -> this.delegate.map((row, metadata) -> {
+			try {
+				return mappingFunction.apply(row, metadata);
+			}
+			catch (RuntimeException failure) {
+				throw new CallerFailure(failure);
+			}
+		}));
 	}
 
 	@Override
 	public <T> Flux<T> map(Function<? super Readable, ? extends T> mappingFunction) {
-		return read(() -> this.delegate.map(mappingFunction));
+		if (this.connection == null) {
+			return read(() -> this.delegate.map(mappingFunction));
+		}
+		return read(() -> this.delegate.map(readable -> {
+			try {
+				return mappingFunction.apply(readable);
+			}
+			catch (RuntimeException failure) {
+				throw new CallerFailure(failure);
+			}
+		}));
 	}
 
 	@Override
@@ -81,7 +101,30 @@ final class RoutedResult implements Result, Wrapped<Result> {
 
 	@Override
 	public <T> Flux<T> flatMap(Function<Segment, ? extends Publisher<? extends T>> mappingFunction) {
-		return read(() -> this.delegate.flatMap(mappingFunction));
+		if (this.connection == null) {
+			return read(() -> this.delegate.flatMap(mappingFunction));
+		}
+		return read(() -> this.delegate.flatMap(segment -> {
+			try {
+				return Flux.<T>from(mappingFunction.apply(segment)).onErrorMap(CallerFailure::new);
+			}
+			catch (RuntimeException failure) {
+				throw new CallerFailure(failure);
+			}
+		}));
+	}
+
+	/**
+	 * Carries a failure of the caller's own mapping code past the classification of the driver's
+	 * failures, which unwraps it: the caller gets its own exception back, unchanged.
+	 */
+	static final class CallerFailure extends RuntimeException {
+
+		private static final long serialVersionUID = 1L;
+
+		CallerFailure(Throwable failure) {
+			super(failure.getMessage(), failure, false, false);
+		}
 	}
 
 	/** Claimed when subscribed: a reading that is built but never subscribed leaves it to the shield. */

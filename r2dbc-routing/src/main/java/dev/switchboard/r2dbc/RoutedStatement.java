@@ -15,9 +15,13 @@ final class RoutedStatement implements Statement, Wrapped<Statement> {
 
 	private final RoutedConnection connection;
 
-	RoutedStatement(Statement delegate, RoutedConnection connection) {
+	/** Read only when the execution fails, to tell a read from a write whose outcome is unknown. */
+	private final String sql;
+
+	RoutedStatement(Statement delegate, RoutedConnection connection, String sql) {
 		this.delegate = delegate;
 		this.connection = connection;
+		this.sql = sql;
 	}
 
 	@Override
@@ -52,7 +56,7 @@ final class RoutedStatement implements Statement, Wrapped<Statement> {
 
 	@Override
 	public Flux<Result> execute() {
-		return this.connection.execute(this.delegate.execute());
+		return this.connection.execute(this.delegate.execute(), this.sql);
 	}
 
 	@Override

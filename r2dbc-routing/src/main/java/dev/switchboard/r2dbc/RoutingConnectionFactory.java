@@ -81,6 +81,8 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 
 	private final RoutingListener listener;
 
+	private final @Nullable BoundTransactions bound;
+
 	/**
 	 * Create a routing factory over a frozen registry.
 	 * @param registry the tenant registry; disposed with this factory if it is {@link Disposable}
@@ -95,8 +97,24 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 	 * @param listener told of every decision and routing failure
 	 */
 	public RoutingConnectionFactory(DataSourceRegistry registry, RoutingListener listener) {
+		this(registry, listener, null);
+	}
+
+	/**
+	 * Create a routing factory over a frozen registry that reports its decisions and joins the
+	 * transactions a transaction manager outside Switchboard bound to it: inside one, every
+	 * connection requested from this factory (or its intent views) is the transaction's own,
+	 * whose close is left to the transaction; a request for another tenant fails with
+	 * {@link DataError.Kind#ROUTING_CONFLICT}. The Spring Boot starter passes Spring's.
+	 * @param registry the tenant registry; disposed with this factory if it is {@link Disposable}
+	 * @param listener told of every decision and routing failure
+	 * @param bound finds the connection of such a transaction, or {@code null} for none
+	 */
+	public RoutingConnectionFactory(DataSourceRegistry registry, RoutingListener listener,
+			@Nullable BoundTransactions bound) {
 		this.registry = registry;
 		this.listener = listener;
+		this.bound = bound;
 		this.defaultTenant = registry.defaultTenant();
 		this.metadata = metadata(registry);
 		this.create = new RouteMono(null);
@@ -176,10 +194,27 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 			return;
 		}
 		TransactionBinding binding = TransactionBinding.find(context);
+		if (binding == null && !transaction && this.bound != null) {
+			Connection joined;
+			try {
+				joined = this.bound.find(context, this);
+			}
+			catch (RuntimeException failure) {
+				fail(actual, context, new DataError(DataError.Kind.PERMANENT,
+						"the transaction bound to the routing factory has no usable connection: " + failure.getMessage(),
+						tenant.value(), dataSource.name(), Role.PRIMARY, null, failure));
+				return;
+			}
+			if (joined != null) {
+				join(actual, context, tenant, joined);
+				return;
+			}
+		}
 		DataSource.Target target;
 		RoutingListener.Reason reason;
+		RoutedConnection.Use use;
 		if (binding != null || transaction) {
-			if (binding != null && !binding.tenant().equals(tenant)) {
+			if (binding != null && !binding.isBeginning() && !binding.tenant().equals(tenant)) {
 				fail(actual, context, DataError.routingConflict(binding.tenant(), binding.dataSource().name(), tenant));
 				return;
 			}
@@ -188,6 +223,7 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 			}
 			target = dataSource.primary();
 			reason = RoutingListener.Reason.PRIMARY_TRANSACTION;
+			use = transaction || binding.isBeginning() ? RoutedConnection.Use.TRANSACTION : RoutedConnection.Use.WRITE;
 		}
 		else {
 			AccessIntent declared = RoutingContext.findDeclaredIntent(context);
@@ -212,11 +248,30 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 				return;
 			}
 			reason = reason(declared, effective, target, dataSource);
+			use = reason == RoutingListener.Reason.PRIMARY_WRITE ? RoutedConnection.Use.WRITE
+					: reason == RoutingListener.Reason.REPLICA && dataSource instanceof ReplicatedDataSource
+							? RoutedConnection.Use.READ_WITH_FAILOVER
+							: RoutedConnection.Use.READ;
 		}
 		this.listener.routed(context, tenant, target, reason);
-		target.connectionFactory().create().subscribe(new HandOff(actual, context, tenant, target, this.listener,
-				reason == RoutingListener.Reason.REPLICA && dataSource instanceof ReplicatedDataSource,
-				reason == RoutingListener.Reason.PRIMARY_WRITE || reason == RoutingListener.Reason.PRIMARY_TRANSACTION));
+		target.connectionFactory().create().subscribe(new HandOff(actual, context, tenant, target, this.listener, use));
+	}
+
+	/**
+	 * Hand out the connection of the transaction that a transaction manager outside Switchboard
+	 * bound to this factory, if the tenant is the transaction's.
+	 */
+	private void join(CoreSubscriber<? super Connection> actual, ContextView context, TenantId tenant,
+			Connection joined) {
+		if (joined instanceof RoutedConnection routed) {
+			DataError conflict = routed.conflictWith(tenant, context);
+			if (conflict != null) {
+				Operators.error(actual, conflict);
+				return;
+			}
+			this.listener.routed(context, tenant, routed.target(), RoutingListener.Reason.PRIMARY_TRANSACTION);
+		}
+		Mono.<Connection>just(new NonClosingConnection(joined)).subscribe(actual);
 	}
 
 	/**
@@ -230,14 +285,15 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 		if (candidate != null && candidate.covered()) {
 			this.listener.routed(context, tenant, candidate.target(), RoutingListener.Reason.REPLICA_CAUSAL);
 			candidate.target().connectionFactory().create()
-					.subscribe(new HandOff(actual, context, tenant, candidate.target(), this.listener, false, false));
+					.subscribe(new HandOff(actual, context, tenant, candidate.target(), this.listener,
+							RoutedConnection.Use.READ));
 			return;
 		}
 		if (candidate == null) {
 			DataSource.Target primary = dataSource.primary();
 			this.listener.routed(context, tenant, primary, RoutingListener.Reason.PRIMARY_CAUSAL);
 			primary.connectionFactory().create()
-					.subscribe(new HandOff(actual, context, tenant, primary, this.listener, false, false));
+					.subscribe(new HandOff(actual, context, tenant, primary, this.listener, RoutedConnection.Use.READ));
 			return;
 		}
 		actual.onSubscribe(new CausalWait(actual, context, tenant, dataSource, candidate.target(), token));
@@ -281,7 +337,7 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 			public void subscribe(CoreSubscriber<? super Connection> actual) {
 				target.connectionFactory().create()
 						.subscribe(new HandOff(actual, context, tenant, target, RoutingConnectionFactory.this.listener,
-								false, false));
+								RoutedConnection.Use.READ));
 			}
 		};
 	}
@@ -388,7 +444,15 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 
 		private static final int PRIMARY = 3;
 
+		/** Handed over: the subscriber owns what it got. */
 		private static final int DONE = 4;
+
+		/**
+		 * Cancelled: the replica's connection, if any, is released here. Apart from {@link #DONE}:
+		 * a hand-over that completes before {@link #acquired} has stored its wait must not be
+		 * taken for a cancel, or the reader's connection goes back to the pool while in use.
+		 */
+		private static final int CANCELLED = 5;
 
 		private static final java.util.concurrent.atomic.AtomicIntegerFieldUpdater<CausalWait> STATE =
 				java.util.concurrent.atomic.AtomicIntegerFieldUpdater.newUpdater(CausalWait.class, "state");
@@ -446,7 +510,7 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 					.subscribe(reached -> waited(connection, reached));
 			this.waiting = wait;
 			// A cancel that came before the wait was stored left the stop and the release to here.
-			if (this.state == DONE) {
+			if (this.state == CANCELLED) {
 				stopWaiting(wait, connection);
 			}
 		}
@@ -464,7 +528,7 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 					RoutingConnectionFactory.this.listener.routed(this.context, this.tenant, this.replica,
 							RoutingListener.Reason.REPLICA_CAUSAL);
 					this.actual.onNext(new RoutedConnection(this.replica, this.tenant,
-							RoutingConnectionFactory.this.listener, this.context, false).connected(connection));
+							RoutingConnectionFactory.this.listener, this.context, RoutedConnection.Use.READ).connected(connection));
 					this.actual.onComplete();
 				}
 			}
@@ -498,10 +562,10 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 		public void cancel() {
 			for (;;) {
 				int now = this.state;
-				if (now == DONE) {
+				if (now == DONE || now == CANCELLED) {
 					return;
 				}
-				if (STATE.compareAndSet(this, now, DONE)) {
+				if (STATE.compareAndSet(this, now, CANCELLED)) {
 					Disposable wait = this.waiting;
 					if (now == WAITING && wait != null) {
 						stopWaiting(wait, this.replicaConnection);

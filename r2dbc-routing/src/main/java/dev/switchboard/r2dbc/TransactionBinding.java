@@ -21,11 +21,16 @@ public final class TransactionBinding {
 
 	private static final Class<TransactionBinding> KEY = TransactionBinding.class;
 
-	private final TenantId tenant;
+	/** The binding of a transaction manager that is about to begin a transaction. */
+	private static final TransactionBinding BEGINNING = new TransactionBinding(null, null);
 
-	private final DataSource dataSource;
+	private static final Function<Context, Context> BEGIN = context -> context.put(KEY, BEGINNING);
 
-	private TransactionBinding(TenantId tenant, DataSource dataSource) {
+	private final @Nullable TenantId tenant;
+
+	private final @Nullable DataSource dataSource;
+
+	private TransactionBinding(@Nullable TenantId tenant, @Nullable DataSource dataSource) {
 		this.tenant = tenant;
 		this.dataSource = dataSource;
 	}
@@ -42,6 +47,29 @@ public final class TransactionBinding {
 	}
 
 	/**
+	 * Return a context writer, for a transaction manager, that marks the pipeline upstream of it
+	 * as beginning a transaction: the connection it requests goes to the tenant's primary, whatever
+	 * intent the context declares, and is made for one transaction: once it commits or rolls back,
+	 * no statement runs on it any more (a cancelled transaction's work that goes on running is
+	 * refused rather than run in autocommit), and its end waits for the statements already sent.
+	 * Switchboard's own transactions ({@code TenantDatabase}, jOOQ's {@code transactionPublisher},
+	 * the starter's transaction manager) use it.
+	 * @return a function for {@code contextWrite}
+	 */
+	public static Function<Context, Context> beginning() {
+		return BEGIN;
+	}
+
+	/**
+	 * Tell whether this binding marks a transaction about to begin ({@link #beginning()}), whose
+	 * tenant is the routing context's.
+	 * @return {@code true} for the mark of {@link #beginning()}
+	 */
+	public boolean isBeginning() {
+		return this == BEGINNING;
+	}
+
+	/**
 	 * Find the transaction the pipeline runs in.
 	 * @param context the subscriber's context
 	 * @return the binding, or {@code null} outside a transaction
@@ -53,21 +81,30 @@ public final class TransactionBinding {
 	/**
 	 * Return the tenant of the transaction.
 	 * @return the tenant
+	 * @throws IllegalStateException for the mark of {@link #beginning()}
 	 */
 	public TenantId tenant() {
+		if (this.tenant == null) {
+			throw new IllegalStateException("a transaction about to begin has no tenant of its own");
+		}
 		return this.tenant;
 	}
 
 	/**
 	 * Return the datasource of the transaction.
 	 * @return the datasource
+	 * @throws IllegalStateException for the mark of {@link #beginning()}
 	 */
 	public DataSource dataSource() {
+		if (this.dataSource == null) {
+			throw new IllegalStateException("a transaction about to begin has no datasource yet");
+		}
 		return this.dataSource;
 	}
 
 	@Override
 	public String toString() {
-		return "TransactionBinding[tenant=" + this.tenant + ", datasource=" + this.dataSource.name() + "]";
+		return isBeginning() ? "TransactionBinding[beginning]"
+				: "TransactionBinding[tenant=" + this.tenant + ", datasource=" + this.dataSource.name() + "]";
 	}
 }
