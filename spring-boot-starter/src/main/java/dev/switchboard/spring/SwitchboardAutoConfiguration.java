@@ -29,7 +29,6 @@ import org.springframework.boot.health.contributor.ReactiveHealthIndicator;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Conditional;
 import org.springframework.context.annotation.Configuration;
-import org.springframework.r2dbc.connection.R2dbcTransactionManager;
 import org.springframework.transaction.ReactiveTransactionManager;
 import org.springframework.transaction.reactive.TransactionalOperator;
 import org.springframework.web.server.WebFilter;
@@ -46,7 +45,10 @@ import reactor.util.context.ContextView;
  * <p>Every bean backs off when the application defines its own. A setting that cannot work stops
  * the application with a {@link SwitchboardConfigurationException} naming its key.
  */
-@AutoConfiguration(afterName = "org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration")
+@AutoConfiguration(afterName = "org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration",
+		beforeName = { "org.springframework.boot.r2dbc.autoconfigure.R2dbcAutoConfiguration",
+				"org.springframework.boot.r2dbc.autoconfigure.R2dbcTransactionManagerAutoConfiguration",
+				"org.springframework.boot.transaction.autoconfigure.TransactionAutoConfiguration" })
 @EnableConfigurationProperties(SwitchboardProperties.class)
 public class SwitchboardAutoConfiguration {
 
@@ -60,14 +62,15 @@ public class SwitchboardAutoConfiguration {
 	@ConditionalOnMissingBean(RoutingConnectionFactory.class)
 	RoutingConnectionFactory connectionFactory(DataSourceRegistry registry, ObjectProvider<RoutingListener> listeners) {
 		List<RoutingListener> all = listeners.orderedStream().toList();
-		return new RoutingConnectionFactory(registry, all.size() == 1 ? all.get(0) : new CompositeListener(all));
+		return new RoutingConnectionFactory(registry, all.size() == 1 ? all.get(0) : new CompositeListener(all),
+				SpringBoundTransactions.INSTANCE);
 	}
 
 	@Bean
 	@ConditionalOnMissingBean
 	RoutedDsl switchboardRoutedDsl(RoutingConnectionFactory routing, SwitchboardProperties properties) {
-		RoutedDsl.Builder builder = RoutedDsl.builder(routing)
-				.connectionFactoryDecorator(view -> new SpringTransactionConnectionFactory(view, routing));
+		// No decorator: the routing factory itself joins Spring transactions (SpringBoundTransactions).
+		RoutedDsl.Builder builder = RoutedDsl.builder(routing);
 		if (routing.registry() instanceof TenantRegistry registry) {
 			RegistryFactory.dialects(properties, registry, builder);
 		}
@@ -89,8 +92,8 @@ public class SwitchboardAutoConfiguration {
 
 	@Bean
 	@ConditionalOnMissingBean(ReactiveTransactionManager.class)
-	R2dbcTransactionManager transactionManager(RoutingConnectionFactory routing) {
-		return new R2dbcTransactionManager(routing);
+	SwitchboardTransactionManager transactionManager(RoutingConnectionFactory routing) {
+		return new SwitchboardTransactionManager(routing);
 	}
 
 	@Bean

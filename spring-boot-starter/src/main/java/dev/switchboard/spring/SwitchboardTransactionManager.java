@@ -1,0 +1,47 @@
+package dev.switchboard.spring;
+
+import dev.switchboard.r2dbc.RoutingConnectionFactory;
+import dev.switchboard.r2dbc.TransactionBinding;
+import org.springframework.r2dbc.connection.R2dbcTransactionManager;
+import org.springframework.transaction.TransactionDefinition;
+import org.springframework.transaction.reactive.TransactionSynchronizationManager;
+import reactor.core.publisher.Mono;
+
+/**
+ * Spring's {@link R2dbcTransactionManager} over a {@link RoutingConnectionFactory}, whose
+ * transactions behave as Switchboard's own.
+ *
+ * <p>Each transaction takes a connection to the tenant's primary, whatever intent the Reactor
+ * Context declares: a declared read cannot send a transaction to a replica, which would refuse
+ * its writes (a read-only transaction, {@code @Transactional(readOnly = true)}, takes the primary
+ * too). The connection is made for that one transaction: once it commits or rolls back, nothing
+ * its work still submits runs on it (a cancelled {@code TransactionalOperator} rolls back all of
+ * its work), and the commit or rollback waits for the statements already sent. Inside the
+ * transaction, any connection requested from the routing factory (jOOQ, plain R2DBC) is the
+ * transaction's own (see {@link SpringBoundTransactions}); a statement for another tenant fails
+ * with {@code ROUTING_CONFLICT} and the transaction can only roll back.
+ *
+ * <p>Spring's {@code TransactionalOperator} passes the work's elements on before the commit; a
+ * caller that must see only committed results takes them after it ({@code .then(...)},
+ * {@code .last()}), or uses {@code TenantDatabase.transactional}, which holds them back.
+ * Thread-safe once built.
+ */
+public class SwitchboardTransactionManager extends R2dbcTransactionManager {
+
+	private static final long serialVersionUID = 1L;
+
+	/**
+	 * Create a transaction manager over the routing factory, the key Spring binds each
+	 * transaction's connection to, and so the factory {@code DatabaseClient} must use.
+	 * @param routing the routing factory
+	 */
+	public SwitchboardTransactionManager(RoutingConnectionFactory routing) {
+		super(routing);
+	}
+
+	@Override
+	protected Mono<Void> doBegin(TransactionSynchronizationManager synchronizationManager, Object transaction,
+			TransactionDefinition definition) {
+		return super.doBegin(synchronizationManager, transaction, definition).contextWrite(TransactionBinding.beginning());
+	}
+}
