@@ -45,14 +45,16 @@ import reactor.util.context.ContextView;
  * with its engine's markers; the WebFlux {@link TenantWebFilter}; Micrometer meters and health
  * contributors when those are on the classpath.
  *
- * <p>Runs before Boot's R2DBC auto-configuration, so that Boot's R2DBC beans (its
- * {@code DatabaseClient} among them) back off.
+ * <p>Runs before Boot's transaction and R2DBC auto-configuration, so that Boot's
+ * {@code TransactionAutoConfiguration} (brought by this starter) finds the transaction manager and
+ * enables {@code @Transactional}, and Boot's R2DBC beans back off.
  *
  * <p>Every bean backs off when the application defines its own. A setting that cannot work stops
  * the application with a {@link SwitchboardConfigurationException} naming its key.
  */
 @AutoConfiguration(afterName = "org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration",
-		beforeName = { "org.springframework.boot.r2dbc.autoconfigure.R2dbcAutoConfiguration",
+		beforeName = { "org.springframework.boot.transaction.autoconfigure.TransactionAutoConfiguration",
+				"org.springframework.boot.r2dbc.autoconfigure.R2dbcAutoConfiguration",
 				"org.springframework.boot.r2dbc.autoconfigure.R2dbcTransactionManagerAutoConfiguration" })
 @EnableConfigurationProperties(SwitchboardProperties.class)
 public class SwitchboardAutoConfiguration {
