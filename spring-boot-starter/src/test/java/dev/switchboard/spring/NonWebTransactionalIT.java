@@ -75,6 +75,12 @@ class NonWebTransactionalIT {
 			return insert(id + "-a").then(insert(id + "-b"));
 		}
 
+		/** The mistake the pattern avoids: the tenant written inside the transactional method. */
+		@Transactional
+		public Mono<Void> recordWithTheTenantInside(String id, String tenant) {
+			return insert(id).contextWrite(RoutingContext.forTenant(tenant));
+		}
+
 		private Mono<Void> insert(String id) {
 			return this.client.sql("INSERT INTO tx_ledger (id) VALUES (:id)").bind("id", id).then();
 		}
@@ -147,6 +153,16 @@ class NonWebTransactionalIT {
 				.verifyComplete();
 
 		assertThat(committedRows(kind, id)).isEqualTo(2);
+	}
+
+	@Test
+	void aTenantWrittenInsideTheTransactionalMethodComesTooLate() {
+		// The transaction takes its connection when the proxy's Mono is subscribed, from the
+		// caller's context: a contextWrite inside the method does not reach it.
+		StepVerifier.create(ledger.recordWithTheTenantInside("ledger-" + UUID.randomUUID(), "acme"))
+				.expectErrorSatisfies(failure -> assertThat(DataError.find(failure)).isNotNull()
+						.extracting(DataError::kind).isEqualTo(DataError.Kind.MISSING_CONTEXT))
+				.verify(Duration.ofSeconds(30));
 	}
 
 	@Test
