@@ -10,10 +10,17 @@ import org.jspecify.annotations.Nullable;
  * original exception, if any, is the {@linkplain #getCause() cause}. Database failures are
  * classified by {@link DataErrorClassifier}; routing failures are created by the factory methods
  * of this class.
+ *
+ * <p>Frameworks above Switchboard may wrap it (Spring in {@code CannotCreateTransactionException}
+ * or {@code DataAccessResourceFailureException}, jOOQ in its {@code DataAccessException}); use
+ * {@link #find(Throwable)} rather than {@code instanceof} to get it back.
  */
 public final class DataError extends RuntimeException {
 
 	private static final long serialVersionUID = 1L;
+
+	/** How many causes {@link #find} follows: far more than any real wrapping, and a bound on a cycle. */
+	private static final int MAX_CAUSE_DEPTH = 32;
 
 	/**
 	 * The kinds of failure.
@@ -237,6 +244,41 @@ public final class DataError extends RuntimeException {
 		String shown = value == null ? "(none)" : "'" + abbreviate(value) + "'";
 		return new DataError(Kind.INVALID_CAUSAL_TOKEN, "invalid causal token " + shown + ": " + problem,
 				null, null, null, null, null);
+	}
+
+	/**
+	 * Find the {@code DataError} in a failure's cause chain: the failure itself, or the first
+	 * cause that is one. Frameworks wrap it: Spring's transaction support in
+	 * {@code CannotCreateTransactionException} or {@code TransactionSystemException}, Spring's
+	 * {@code DatabaseClient} in {@code DataAccessResourceFailureException}, jOOQ in
+	 * {@code org.jooq.exception.DataAccessException}, so {@code onErrorResume(DataError.class, ...)}
+	 * misses those. Decide on the found error instead:
+	 *
+	 * <pre class="code">
+	 * orders.place(order)                                   // a {@literal @}Transactional method
+	 *     .contextWrite(RoutingContext.forTenant(tenant))
+	 *     .onErrorResume(failure -&gt; {
+	 *         DataError error = DataError.find(failure);
+	 *         return error != null &amp;&amp; error.isTransient()
+	 *                 ? orders.place(order).contextWrite(RoutingContext.forTenant(tenant))  // retry once
+	 *                 : Mono.error(failure);
+	 *     });
+	 * </pre>
+	 *
+	 * <p>Null-safe, and safe on malformed chains: it follows at most 32 causes, so a cause chain
+	 * with a cycle ends. Suppressed exceptions are not searched.
+	 * @param failure any failure, or {@code null}
+	 * @return the first {@code DataError} in the chain, or {@code null} if there is none
+	 */
+	public static @Nullable DataError find(@Nullable Throwable failure) {
+		Throwable current = failure;
+		for (int depth = 0; current != null && depth < MAX_CAUSE_DEPTH; depth++) {
+			if (current instanceof DataError error) {
+				return error;
+			}
+			current = current.getCause();
+		}
+		return null;
 	}
 
 	private static String abbreviate(String value) {

@@ -236,13 +236,8 @@ public final class TenantDatabase {
 
 	/** jOOQ may wrap the routed connection's {@link DataError} in its own exception. */
 	private static boolean isTransient(Throwable failure) {
-		int depth = 0;
-		for (Throwable t = failure; t != null && depth < 8; t = t.getCause(), depth++) {
-			if (t instanceof DataError error) {
-				return error.kind() == DataError.Kind.TRANSIENT;
-			}
-		}
-		return false;
+		DataError error = DataError.find(failure);
+		return error != null && error.kind() == DataError.Kind.TRANSIENT;
 	}
 
 	/**

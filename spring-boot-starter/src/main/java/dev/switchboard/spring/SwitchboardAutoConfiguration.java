@@ -29,6 +29,7 @@ import org.springframework.boot.health.contributor.ReactiveHealthIndicator;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Conditional;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.transaction.ReactiveTransactionManager;
 import org.springframework.transaction.reactive.TransactionalOperator;
 import org.springframework.web.server.WebFilter;
@@ -39,8 +40,13 @@ import reactor.util.context.ContextView;
  * registry, the {@link RoutingConnectionFactory} (the application's R2DBC
  * {@code ConnectionFactory}), the jOOQ {@link RoutedDsl}, {@link TenantDatabase} and, when every
  * datasource shares one dialect, a plain {@link DSLContext}; a reactive transaction manager over
- * the routed factory, which jOOQ joins; the WebFlux {@link TenantWebFilter}; Micrometer meters and
- * health contributors when those are on the classpath.
+ * the routed factory, which jOOQ joins; a {@code DatabaseClient} that binds each tenant's statements
+ * with its engine's markers; the WebFlux {@link TenantWebFilter}; Micrometer meters and health
+ * contributors when those are on the classpath.
+ *
+ * <p>Runs before Boot's transaction and R2DBC auto-configuration, so that Boot's
+ * {@code TransactionAutoConfiguration} (brought by this starter) finds the transaction manager and
+ * enables {@code @Transactional}, and Boot's R2DBC beans back off.
  *
  * <p>Every bean backs off when the application defines its own. A setting that cannot work stops
  * the application with a {@link SwitchboardConfigurationException} naming its key.
@@ -100,6 +106,22 @@ public class SwitchboardAutoConfiguration {
 	@ConditionalOnMissingBean
 	TransactionalOperator transactionalOperator(ReactiveTransactionManager transactionManager) {
 		return TransactionalOperator.create(transactionManager);
+	}
+
+	/**
+	 * Spring's {@code DatabaseClient} over the routed factory, binding each tenant's statements with
+	 * its engine's markers (see {@link SwitchboardDatabaseClient}); Boot's own would take one
+	 * engine's markers for every tenant.
+	 */
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnClass(DatabaseClient.class)
+	static class DatabaseClientConfiguration {
+
+		@Bean
+		@ConditionalOnMissingBean
+		DatabaseClient switchboardDatabaseClient(RoutingConnectionFactory routing) {
+			return SwitchboardDatabaseClient.create(routing);
+		}
 	}
 
 	/** The tenant filter of WebFlux applications. */

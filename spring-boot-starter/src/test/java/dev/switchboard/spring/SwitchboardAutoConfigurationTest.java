@@ -9,6 +9,10 @@ import dev.switchboard.api.ReadConsistency;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.r2dbc.core.DatabaseClient;
+import org.springframework.r2dbc.core.binding.BindMarkersFactoryResolver;
 import org.springframework.transaction.reactive.TransactionalOperator;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -119,6 +123,53 @@ class SwitchboardAutoConfigurationTest {
 	void noTenantsNamesTheKey() {
 		assertFailsNaming("switchboard.tenants", "must name at least one tenant",
 				"switchboard.datasources.main.primary=r2dbc:h2:mem:///x");
+	}
+
+	@Test
+	void oneEngineGetsSpringsPlainDatabaseClient() {
+		this.runner.withPropertyValues(GOOD).run(context -> {
+			assertThat(context).hasSingleBean(DatabaseClient.class);
+			assertThat(context.getBean(DatabaseClient.class)).isNotInstanceOf(SwitchboardDatabaseClient.class);
+			assertThat(context.getBean(DatabaseClient.class).getConnectionFactory())
+					.isSameAs(context.getBean(RoutingConnectionFactory.class));
+		});
+	}
+
+	@Test
+	void enginesThatBindDifferentlyGetADatabaseClientWithMarkersPerEngine() {
+		this.runner.withPropertyValues(GOOD)
+				.withPropertyValues("switchboard.datasources.maria.primary=r2dbc:mysql://root@127.0.0.1:1/none",
+						"switchboard.datasources.maria.dialect=MARIADB", "switchboard.tenants.globex.datasource=maria")
+				.run(context -> {
+					assertThat(context).hasNotFailed();
+					assertThat(context.getBean(DatabaseClient.class)).isInstanceOfSatisfying(SwitchboardDatabaseClient.class,
+							client -> assertThat(client.styles()).containsExactly("$1", "?"));
+				});
+	}
+
+	@Test
+	void aPlainDatabaseClientOverEnginesThatBindDifferentlyStopsTheStartSayingWhatToDo() {
+		this.runner.withPropertyValues(GOOD)
+				.withPropertyValues("switchboard.datasources.maria.primary=r2dbc:mysql://root@127.0.0.1:1/none",
+						"switchboard.datasources.maria.dialect=MARIADB", "switchboard.tenants.globex.datasource=maria")
+				.withUserConfiguration(PlainDatabaseClient.class)
+				.run(context -> {
+					assertThat(context).hasFailed();
+					assertThat(context.getStartupFailure()).rootCause()
+							.isInstanceOf(BindMarkersFactoryResolver.NoBindMarkersFactoryException.class)
+							.hasMessageContaining("H2 binds $1, MySQL binds ?")
+							.hasMessageContaining("SwitchboardDatabaseClient.create(routingConnectionFactory)");
+				});
+	}
+
+	/** What a user might write: Spring's client, which takes one engine's markers. */
+	@Configuration(proxyBeanMethods = false)
+	static class PlainDatabaseClient {
+
+		@Bean
+		DatabaseClient userDatabaseClient(RoutingConnectionFactory routing) {
+			return DatabaseClient.create(routing);
+		}
 	}
 
 	void assertFailsNaming(String key, String problem, String... properties) {
