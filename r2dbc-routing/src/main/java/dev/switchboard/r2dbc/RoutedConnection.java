@@ -355,11 +355,13 @@ public sealed class RoutedConnection extends Drains implements Connection, Wrapp
 	 */
 	@Override
 	public Mono<Void> commitTransaction() {
-		DataError conflict = this.rollbackOnly;
-		if (conflict != null) {
-			return end(this.delegate::rollbackTransaction).onErrorMap(this::classify).then(Mono.error(conflict));
-		}
-		return end(this.delegate::commitTransaction).onErrorMap(failure -> classifyInDoubt(failure, "the commit"));
+		return Mono.defer(() -> {
+			DataError conflict = this.rollbackOnly;
+			if (conflict != null) {
+				return end(this.delegate::rollbackTransaction).onErrorMap(this::classify).then(Mono.error(conflict));
+			}
+			return end(this.delegate::commitTransaction).onErrorMap(failure -> classifyInDoubt(failure, "the commit"));
+		});
 	}
 
 	@Override
