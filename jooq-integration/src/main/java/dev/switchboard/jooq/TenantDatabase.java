@@ -9,6 +9,7 @@ import dev.switchboard.api.DataSource;
 import dev.switchboard.api.DataSourceRegistry;
 import dev.switchboard.api.RoutingContext;
 import dev.switchboard.api.TenantId;
+import dev.switchboard.r2dbc.RoutingConnectionFactory;
 import dev.switchboard.r2dbc.TransactionBinding;
 import io.r2dbc.spi.Connection;
 import org.jooq.DSLContext;
@@ -43,12 +44,15 @@ import reactor.util.context.ContextView;
  */
 public final class TenantDatabase {
 
+	private final RoutingConnectionFactory routing;
+
 	private final DataSourceRegistry registry;
 
 	private final Map<DataSource, RoutedDsl.Contexts> contexts;
 
-	TenantDatabase(DataSourceRegistry registry, Map<DataSource, RoutedDsl.Contexts> contexts) {
-		this.registry = registry;
+	TenantDatabase(RoutingConnectionFactory routing, Map<DataSource, RoutedDsl.Contexts> contexts) {
+		this.routing = routing;
+		this.registry = routing.registry();
 		this.contexts = contexts;
 	}
 
@@ -236,17 +240,23 @@ public final class TenantDatabase {
 		RoutingContext routing = RoutingContext.find(context);
 		TenantId tenant = routing != null ? routing.tenant() : this.registry.defaultTenant();
 		if (tenant == null) {
-			return Scope.failed(DataError.missingContext());
+			return failed(context, DataError.missingContext());
 		}
 		DataSource dataSource = this.registry.getDataSource(tenant);
 		if (dataSource == null) {
-			return Scope.failed(DataError.unknownTenant(tenant));
+			return failed(context, DataError.unknownTenant(tenant));
 		}
 		TransactionScope transaction = context.getOrDefault(TransactionScope.class, null);
 		if (transaction != null && !transaction.tenant.equals(tenant)) {
-			return Scope.failed(DataError.routingConflict(transaction.tenant, transaction.dataSource.name(), tenant));
+			return failed(context, DataError.routingConflict(transaction.tenant, transaction.dataSource.name(), tenant));
 		}
 		return new Scope(tenant, this.contexts.get(dataSource), transaction != null ? transaction.dsl : null, null);
+	}
+
+	/** A call that fails before it reaches the routing factory is still counted by its listener. */
+	private Scope failed(ContextView context, DataError error) {
+		this.routing.reportRoutingFailure(context, error);
+		return Scope.failed(error);
 	}
 
 	/** What one call resolved from the Reactor Context, or why it could not. */

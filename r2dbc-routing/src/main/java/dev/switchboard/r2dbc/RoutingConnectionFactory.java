@@ -260,8 +260,20 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 	}
 
 	private void fail(CoreSubscriber<? super Connection> actual, ContextView context, DataError error) {
-		this.listener.failed(context, error);
+		reportRoutingFailure(context, error);
 		Operators.error(actual, error);
+	}
+
+	/**
+	 * Report a pipeline that could not be routed to this factory's {@link RoutingListener}, as a
+	 * routing failure of this factory's own is: for adapters that resolve the routing context
+	 * themselves before they ask for a connection, such as the jOOQ facade, so that metrics count
+	 * every routing failure once. The caller still emits the error itself.
+	 * @param context the subscriber's context
+	 * @param error the routing error, of a kind that {@link DataError.Kind#isRouting() is routing}
+	 */
+	public void reportRoutingFailure(ContextView context, DataError error) {
+		this.listener.failed(context, error);
 	}
 
 	/**
