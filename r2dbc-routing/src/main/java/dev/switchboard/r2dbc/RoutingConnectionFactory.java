@@ -306,6 +306,17 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 		return this.registry;
 	}
 
+	/**
+	 * Return the connection pool of every server this factory routes to, with its gauges, so that
+	 * metrics and health pages need not keep the datasources at hand. Read-only: the list cannot be
+	 * changed, and nothing in it changes a pool.
+	 * @return an immutable list, by datasource in the registry's order, each primary before its
+	 * replicas; a server not pooled by r2dbc-pool is not in it
+	 */
+	public java.util.List<TargetPool> pools() {
+		return TargetPool.of(this.registry);
+	}
+
 	@Override
 	public ConnectionFactoryMetadata getMetadata() {
 		return this.metadata;
