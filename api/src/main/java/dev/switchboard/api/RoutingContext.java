@@ -16,6 +16,11 @@ import reactor.util.context.ContextView;
  *     .contextWrite(RoutingContext.forTenant("acme"));
  * </pre>
  *
+ * <p>A tenant id given as a string is checked when the context writer is made,
+ * but a bad one is not thrown there: the pipeline's routing fails with it when it subscribes, as
+ * it fails for an unknown tenant, so one {@code onErrorResume(DataError.class, ...)} handles every
+ * routing error. Such a context has no {@link #tenant()}.
+ *
  * <p>Instances are immutable apart from the pin, and safe to read from any thread.
  */
 public final class RoutingContext {
@@ -24,13 +29,17 @@ public final class RoutingContext {
 
 	private static final Class<AccessIntent> INTENT_KEY = AccessIntent.class;
 
-	private final TenantId tenant;
+	private final @Nullable TenantId tenant;
 
 	private final ReadAfterWritePin pin;
 
-	private RoutingContext(TenantId tenant, ReadAfterWritePin pin) {
+	/** Why a context written for a bad tenant id cannot be routed; then no tenant. */
+	private final @Nullable DataError invalid;
+
+	private RoutingContext(@Nullable TenantId tenant, ReadAfterWritePin pin, @Nullable DataError invalid) {
 		this.tenant = tenant;
 		this.pin = pin;
+		this.invalid = invalid;
 	}
 
 	/**
@@ -39,7 +48,7 @@ public final class RoutingContext {
 	 * @return a new routing context
 	 */
 	public static RoutingContext of(TenantId tenant) {
-		return new RoutingContext(tenant, new ReadAfterWritePin());
+		return new RoutingContext(tenant, new ReadAfterWritePin(), null);
 	}
 
 	/**
@@ -50,18 +59,46 @@ public final class RoutingContext {
 	 * @return a new routing context
 	 */
 	public static RoutingContext of(TenantId tenant, ReadAfterWritePin pin) {
-		return new RoutingContext(tenant, pin);
+		return new RoutingContext(tenant, pin, null);
 	}
 
 	/**
 	 * Return a context writer, for {@code contextWrite}, that routes the pipeline upstream of it to
 	 * {@code tenant}, with a fresh pin for every subscription.
-	 * @param tenant the tenant id
+	 * <p>An id that is not valid is not thrown here: the pipeline fails with a {@link DataError} of
+	 * kind {@link DataError.Kind#INVALID_TENANT_ID} when it subscribes, as it fails for an unknown
+	 * tenant. {@link TenantId#of(String)} stays strict for code that wants the exception.
+	 * @param tenant the tenant id, as received
 	 * @return a function for {@link reactor.core.publisher.Flux#contextWrite(Function)}
-	 * @throws DataError of kind {@link DataError.Kind#INVALID_TENANT_ID} if the id is not valid
 	 */
 	public static Function<Context, Context> forTenant(String tenant) {
-		return forTenant(TenantId.of(tenant));
+		TenantId id;
+		try {
+			id = TenantId.of(tenant);
+		}
+		catch (DataError ex) {
+			return invalid(() -> TenantId.of(tenant));
+		}
+		return forTenant(id);
+	}
+
+	/**
+	 * A writer of a context that routing refuses with the error {@code parse} throws. The error is
+	 * made again for every subscription: an exception is mutable (a {@code block()} adds a
+	 * suppressed exception to it), so subscriptions must not share one.
+	 */
+	private static Function<Context, Context> invalid(Runnable parse) {
+		return context -> {
+			DataError error;
+			try {
+				parse.run();
+				throw new IllegalStateException("a value refused once was accepted");
+			}
+			catch (DataError ex) {
+				error = ex;
+			}
+			return context.put(KEY, new RoutingContext(null, new ReadAfterWritePin(), error));
+		};
 	}
 
 	/**
@@ -98,17 +135,31 @@ public final class RoutingContext {
 	/**
 	 * Return the routing context of the subscribing pipeline.
 	 * @return a {@code Mono} of the routing context, or an error of kind
-	 * {@link DataError.Kind#MISSING_CONTEXT} when there is none
+	 * {@link DataError.Kind#MISSING_CONTEXT} when there is none, or the error of a context written
+	 * for a bad tenant id
 	 */
 	public static Mono<RoutingContext> current() {
 		return Mono.deferContextual(context -> {
 			RoutingContext found = find(context);
-			return found != null ? Mono.just(found) : Mono.error(DataError.missingContext());
+			return found != null && found.tenant != null ? Mono.just(found) : Mono.error(noTenantError(found));
 		});
 	}
 
 	/**
-	 * Find the routing context in a Reactor context.
+	 * Return the error for a pipeline whose routing context gives no tenant, for routers: the one
+	 * home of that rule.
+	 * @param found the pipeline's routing context, from {@link #find(ContextView)}
+	 * @return the error of a context written for a bad tenant id, or one of kind
+	 * {@link DataError.Kind#MISSING_CONTEXT} when there is no context
+	 */
+	public static DataError noTenantError(@Nullable RoutingContext found) {
+		DataError invalid = found != null ? found.invalid : null;
+		return invalid != null ? invalid : DataError.missingContext();
+	}
+
+	/**
+	 * Find the routing context in a Reactor context. One written for a bad tenant id is found
+	 * too, without a {@link #tenant()}.
 	 * @param context the context of a subscriber
 	 * @return the routing context, or {@code null} if none was written
 	 */
@@ -127,9 +178,10 @@ public final class RoutingContext {
 
 	/**
 	 * Return the tenant of the request.
-	 * @return the tenant id
+	 * @return the tenant id; {@code null} only for a context written for a bad tenant id,
+	 * which routing refuses with {@link #noTenantError(RoutingContext)}
 	 */
-	public TenantId tenant() {
+	public @Nullable TenantId tenant() {
 		return this.tenant;
 	}
 
@@ -152,6 +204,7 @@ public final class RoutingContext {
 
 	@Override
 	public String toString() {
-		return "RoutingContext[tenant=" + this.tenant + ", " + this.pin + "]";
+		return this.invalid != null ? "RoutingContext[invalid: " + this.invalid.getMessage() + "]"
+				: "RoutingContext[tenant=" + this.tenant + ", " + this.pin + "]";
 	}
 }

@@ -36,7 +36,9 @@ import reactor.util.context.ContextView;
  * </pre>
  *
  * <p>Each call reads the Reactor Context once, when subscribed: it resolves the tenant (or fails
- * with {@link DataError.Kind#MISSING_CONTEXT}, {@link DataError.Kind#UNKNOWN_TENANT}), picks the
+ * with {@link DataError.Kind#MISSING_CONTEXT}, {@link DataError.Kind#UNKNOWN_TENANT}, or the
+ * {@link DataError.Kind#INVALID_TENANT_ID} or {@link DataError.Kind#INVALID_CAUSAL_TOKEN} of a
+ * context written for a bad id or token), picks the
  * {@code DSLContext} built at boot for the tenant's datasource and intent, and runs the work.
  * Inside {@link #transactional}, every call for the same tenant runs on the transaction's
  * connection; a call for another tenant fails with {@link DataError.Kind#ROUTING_CONFLICT} and
@@ -240,7 +242,7 @@ public final class TenantDatabase {
 		RoutingContext routing = RoutingContext.find(context);
 		TenantId tenant = routing != null ? routing.tenant() : this.registry.defaultTenant();
 		if (tenant == null) {
-			return failed(context, DataError.missingContext());
+			return failed(context, RoutingContext.noTenantError(routing));
 		}
 		DataSource dataSource = this.registry.getDataSource(tenant);
 		if (dataSource == null) {

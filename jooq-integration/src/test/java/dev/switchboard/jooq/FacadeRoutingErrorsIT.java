@@ -3,6 +3,7 @@ package dev.switchboard.jooq;
 import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.function.Function;
 
 import dev.switchboard.api.DataError;
 import dev.switchboard.api.RoutingContext;
@@ -13,6 +14,7 @@ import dev.switchboard.r2dbc.TenantRegistry;
 import dev.switchboard.r2dbc.test.DevDatabases;
 import dev.switchboard.r2dbc.test.Fixtures;
 import dev.switchboard.r2dbc.test.Topology;
+import io.r2dbc.spi.Connection;
 import org.jooq.SQLDialect;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -20,15 +22,18 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
 import reactor.test.StepVerifier;
+import reactor.util.context.Context;
 import reactor.util.context.ContextView;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Routing failures of the {@link TenantDatabase} facade, on the real topology: each reaches the
- * routing factory's listener, so {@code switchboard.routing.errors} counts it as it counts those
- * of plain R2DBC over the routing factory.
+ * routing factory's listener (so {@code switchboard.routing.errors} counts it) and arrives as an
+ * error signal, never as an exception thrown while the pipeline is assembled, like those of plain
+ * R2DBC over the routing factory: a bad tenant id included.
  */
 @ExtendWith(DevDatabases.class)
 class FacadeRoutingErrorsIT {
@@ -109,5 +114,45 @@ class FacadeRoutingErrorsIT {
 				.contextWrite(RoutingContext.forTenant(PG)), DataError.Kind.ROUTING_CONFLICT);
 
 		assertThat(reported()).containsExactly(DataError.Kind.ROUTING_CONFLICT);
+	}
+
+	@Test
+	void anInvalidTenantIdArrivesAsAnErrorSignalThroughTheFacadeAndIsReported() {
+		// Assembling the pipeline must not throw: the id is checked when it subscribes.
+		Function<Context, Context> invalid = RoutingContext.forTenant("not a tenant!");
+
+		StepVerifier.create(one().contextWrite(invalid))
+				.expectErrorSatisfies(error -> assertThat(error).isInstanceOfSatisfying(DataError.class, e -> {
+					assertThat(e.kind()).isEqualTo(DataError.Kind.INVALID_TENANT_ID);
+					assertThat(e.getMessage()).contains("'not a tenant!'");
+				}))
+				.verify();
+		assertThat(reported()).containsExactly(DataError.Kind.INVALID_TENANT_ID);
+	}
+
+	@Test
+	void plainR2dbcOverTheRoutingFactoryGetsTheInvalidTenantIdAsAnErrorSignal() {
+		Mono<Connection> connection = Mono.from(routing.create()).contextWrite(RoutingContext.forTenant(""));
+
+		StepVerifier.create(connection)
+				.expectErrorSatisfies(error -> assertThat(((DataError) error).kind()).isEqualTo(DataError.Kind.INVALID_TENANT_ID))
+				.verify();
+		assertThat(reported()).containsExactly(DataError.Kind.INVALID_TENANT_ID);
+	}
+
+	@Test
+	void oneOnErrorResumeHandlesInvalidAndUnknownTenantsAlike() {
+		Function<String, Mono<String>> lookUp = tenant -> one().next().map(value -> "found")
+				.onErrorResume(DataError.class, error -> Mono.just(error.kind().name()))
+				.contextWrite(RoutingContext.forTenant(tenant));
+		Function<String, Mono<String>> connect = tenant -> Mono.from(routing.create())
+				.flatMap(c -> Mono.from(c.close()).thenReturn("found"))
+				.onErrorResume(DataError.class, error -> Mono.just(error.kind().name()))
+				.contextWrite(RoutingContext.forTenant(tenant));
+
+		StepVerifier.create(Flux.concat(lookUp.apply(PG), lookUp.apply("hooli"), lookUp.apply("no/such tenant"),
+						connect.apply(MARIA), connect.apply("hooli"), connect.apply("no/such tenant")))
+				.expectNext("found", "UNKNOWN_TENANT", "INVALID_TENANT_ID", "found", "UNKNOWN_TENANT", "INVALID_TENANT_ID")
+				.verifyComplete();
 	}
 }

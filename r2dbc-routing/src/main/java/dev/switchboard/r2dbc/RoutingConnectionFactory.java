@@ -33,7 +33,9 @@ import reactor.util.context.ContextView;
  * routing context, a declared intent, a transaction binding):
  * <ol>
  * <li>the {@link RoutingContext} gives the tenant (without one, the registry's default tenant, or
- * a {@link DataError.Kind#MISSING_CONTEXT} error);</li>
+ * a {@link DataError.Kind#MISSING_CONTEXT} error; one written for a bad tenant id or causal token
+ * gives its {@link DataError.Kind#INVALID_TENANT_ID} or {@link DataError.Kind#INVALID_CAUSAL_TOKEN}
+ * error);</li>
  * <li>the frozen {@link DataSourceRegistry} gives the tenant's datasource (or
  * {@link DataError.Kind#UNKNOWN_TENANT});</li>
  * <li>inside a {@link TransactionBinding} the primary is used, and another tenant is a
@@ -167,7 +169,7 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 		RoutingContext routing = RoutingContext.find(context);
 		TenantId tenant = routing != null ? routing.tenant() : this.defaultTenant;
 		if (tenant == null) {
-			fail(actual, context, DataError.missingContext());
+			fail(actual, context, RoutingContext.noTenantError(routing));
 			return;
 		}
 		DataSource dataSource = this.registry.getDataSource(tenant);

@@ -52,6 +52,9 @@ final class SpringTransactionConnectionFactory implements ConnectionFactory, Wra
 		// Spring's own lookup returns the connection the transaction manager bound, as DatabaseClient gets it.
 		return ConnectionFactoryUtils.getConnection(this.routing).flatMap(connection -> Mono.deferContextual(context -> {
 			RoutingContext routing = RoutingContext.find(context);
+			if (routing != null && routing.tenant() == null) {
+				return Mono.error(RoutingContext.noTenantError(routing));
+			}
 			if (routing != null && connection instanceof RoutedConnection routed
 					&& !routed.tenant().equals(routing.tenant())) {
 				return Mono.error(conflict(routed.tenant(), routed.target().dataSource().name(), routing.tenant()));
