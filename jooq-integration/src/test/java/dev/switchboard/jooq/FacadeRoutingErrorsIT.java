@@ -33,7 +33,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Routing failures of the {@link TenantDatabase} facade, on the real topology: each reaches the
  * routing factory's listener (so {@code switchboard.routing.errors} counts it) and arrives as an
  * error signal, never as an exception thrown while the pipeline is assembled, like those of plain
- * R2DBC over the routing factory: a bad tenant id included.
+ * R2DBC over the routing factory: a bad tenant id and a malformed causal token included.
  */
 @ExtendWith(DevDatabases.class)
 class FacadeRoutingErrorsIT {
@@ -154,5 +154,23 @@ class FacadeRoutingErrorsIT {
 						connect.apply(MARIA), connect.apply("hooli"), connect.apply("no/such tenant")))
 				.expectNext("found", "UNKNOWN_TENANT", "INVALID_TENANT_ID", "found", "UNKNOWN_TENANT", "INVALID_TENANT_ID")
 				.verifyComplete();
+	}
+
+	@Test
+	void aMalformedCausalTokenArrivesAsAnErrorSignalThroughTheFacadeAndPlainR2dbc() {
+		Function<Context, Context> malformed = RoutingContext.forTenant(PG, "pg-main@not-a-position");
+
+		expectKind(one().contextWrite(malformed), DataError.Kind.INVALID_CAUSAL_TOKEN);
+		expectKind(Flux.from(routing.create()).contextWrite(malformed), DataError.Kind.INVALID_CAUSAL_TOKEN);
+		assertThat(reported()).containsExactly(DataError.Kind.INVALID_CAUSAL_TOKEN, DataError.Kind.INVALID_CAUSAL_TOKEN);
+	}
+
+	@Test
+	void aWellFormedCausalTokenIsImportedAndTheQueryRuns() {
+		StepVerifier.create(one().then(RoutingContext.current())
+						.contextWrite(RoutingContext.forTenant(MARIA, "maria-main@0-1-1")))
+				.assertNext(routing -> assertThat(routing.causalToken()).hasToString("maria-main@0-1-1"))
+				.verifyComplete();
+		assertThat(reported()).isEmpty();
 	}
 }
