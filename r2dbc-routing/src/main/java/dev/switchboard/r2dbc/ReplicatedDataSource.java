@@ -103,7 +103,7 @@ public final class ReplicatedDataSource implements DataSource, Disposable, Close
 		List<ConnectionFactory> factories = new ArrayList<>(builder.replicas.size() + 1);
 		factories.add(builder.primary);
 		factories.addAll(builder.replicas);
-		ConnectionPool[] pools = TargetPools.create(this.name, factories, (factory, poolName) -> pool(builder, factory, poolName));
+		ConnectionPool[] pools = DataSourcePools.create(this.name, factories, (factory, poolName) -> pool(builder, factory, poolName));
 		this.primary = new PoolTarget(this, Role.PRIMARY, this.name + "/primary", pools[0]);
 		this.replicaArray = new PoolTarget[builder.replicas.size()];
 		for (int i = 0; i < this.replicaArray.length; i++) {

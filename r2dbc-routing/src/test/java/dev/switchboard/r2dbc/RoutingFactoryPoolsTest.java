@@ -17,7 +17,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * {@link RoutingConnectionFactory#pools()}: every target's pool, named by datasource, role and
  * replica index, with metrics that follow the pool, without keeping the datasources at hand.
  */
-class TargetPoolsViewTest {
+class RoutingFactoryPoolsTest {
 
 	@Test
 	void everyTargetOfEveryDataSourceIsListedInOrder() {

@@ -12,9 +12,9 @@ import io.r2dbc.spi.ConnectionFactory;
  * setting (r2dbc-postgresql's {@code port out of range}): that failure is reported naming the
  * setting, and the pools already built for the datasource are disposed, not left running.
  */
-final class TargetPools {
+final class DataSourcePools {
 
-	private TargetPools() {
+	private DataSourcePools() {
 	}
 
 	/**
