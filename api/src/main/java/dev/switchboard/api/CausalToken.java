@@ -9,8 +9,9 @@ import java.util.Objects;
  *
  * <p>Its string form, {@code <datasource>@<position>} (for example {@code orders-pg@0/3000148}
  * or {@code orders-maria@0-1-42}), can leave the application in a response header and come back
- * in the next request, to this instance or another, through {@link #parse(String)}. Immutable
- * and thread-safe.
+ * in the next request, to this instance or another, through {@link #parse(String)}, or
+ * directly as {@code contextWrite(RoutingContext.forTenant(tenant, header))}
+ * ({@link RoutingContext#forTenant(String, String)}). Immutable and thread-safe.
  */
 public final class CausalToken {
 

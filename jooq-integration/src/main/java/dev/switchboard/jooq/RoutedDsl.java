@@ -82,7 +82,7 @@ public final class RoutedDsl {
 		this.dsl = this.dialects.size() == 1
 				? DSL.using(inferringConfiguration(inferring, this.dialects.iterator().next(), settings))
 				: null;
-		this.database = new TenantDatabase(routing.registry(), this.contexts);
+		this.database = new TenantDatabase(routing, this.contexts);
 	}
 
 	private static Configuration inferringConfiguration(ConnectionFactory factory, SQLDialect dialect, Settings settings) {

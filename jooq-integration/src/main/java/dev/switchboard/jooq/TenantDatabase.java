@@ -10,6 +10,7 @@ import dev.switchboard.api.DataSource;
 import dev.switchboard.api.DataSourceRegistry;
 import dev.switchboard.api.RoutingContext;
 import dev.switchboard.api.TenantId;
+import dev.switchboard.r2dbc.RoutingConnectionFactory;
 import dev.switchboard.r2dbc.ScopedConnection;
 import dev.switchboard.r2dbc.TransactionBinding;
 import io.r2dbc.spi.Connection;
@@ -37,7 +38,9 @@ import reactor.util.context.ContextView;
  * </pre>
  *
  * <p>Each call reads the Reactor Context once, when subscribed: it resolves the tenant (or fails
- * with {@link DataError.Kind#MISSING_CONTEXT}, {@link DataError.Kind#UNKNOWN_TENANT}), picks the
+ * with {@link DataError.Kind#MISSING_CONTEXT}, {@link DataError.Kind#UNKNOWN_TENANT}, or the
+ * {@link DataError.Kind#INVALID_TENANT_ID} or {@link DataError.Kind#INVALID_CAUSAL_TOKEN} of a
+ * context written for a bad id or token), picks the
  * {@code DSLContext} built at boot for the tenant's datasource and intent, and runs the work.
  * Inside {@link #transactional}, every call for the same tenant runs on the transaction's
  * connection; a call for another tenant fails with {@link DataError.Kind#ROUTING_CONFLICT} and
@@ -45,12 +48,15 @@ import reactor.util.context.ContextView;
  */
 public final class TenantDatabase {
 
+	private final RoutingConnectionFactory routing;
+
 	private final DataSourceRegistry registry;
 
 	private final Map<DataSource, RoutedDsl.Contexts> contexts;
 
-	TenantDatabase(DataSourceRegistry registry, Map<DataSource, RoutedDsl.Contexts> contexts) {
-		this.registry = registry;
+	TenantDatabase(RoutingConnectionFactory routing, Map<DataSource, RoutedDsl.Contexts> contexts) {
+		this.routing = routing;
+		this.registry = routing.registry();
 		this.contexts = contexts;
 	}
 
@@ -253,17 +259,23 @@ public final class TenantDatabase {
 		RoutingContext routing = RoutingContext.find(context);
 		TenantId tenant = routing != null ? routing.tenant() : this.registry.defaultTenant();
 		if (tenant == null) {
-			return Scope.failed(DataError.missingContext());
+			return failed(context, RoutingContext.noTenantError(routing));
 		}
 		DataSource dataSource = this.registry.getDataSource(tenant);
 		if (dataSource == null) {
-			return Scope.failed(DataError.unknownTenant(tenant));
+			return failed(context, DataError.unknownTenant(tenant));
 		}
 		TransactionScope transaction = context.getOrDefault(TransactionScope.class, null);
 		if (transaction != null && !transaction.tenant.equals(tenant)) {
-			return Scope.failed(DataError.routingConflict(transaction.tenant, transaction.dataSource.name(), tenant));
+			return failed(context, DataError.routingConflict(transaction.tenant, transaction.dataSource.name(), tenant));
 		}
 		return new Scope(tenant, this.contexts.get(dataSource), transaction != null ? transaction.dsl : null, null);
+	}
+
+	/** A call that fails before it reaches the routing factory is still counted by its listener. */
+	private Scope failed(ContextView context, DataError error) {
+		this.routing.reportRoutingFailure(context, error);
+		return Scope.failed(error);
 	}
 
 	/** What one call resolved from the Reactor Context, or why it could not. */

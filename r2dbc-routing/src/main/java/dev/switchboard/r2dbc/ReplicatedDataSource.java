@@ -16,7 +16,6 @@ import dev.switchboard.api.Role;
 import io.r2dbc.pool.ConnectionPool;
 import io.r2dbc.pool.ConnectionPoolConfiguration;
 import io.r2dbc.spi.Connection;
-import io.r2dbc.spi.ConnectionFactories;
 import io.r2dbc.spi.ConnectionFactory;
 import io.r2dbc.spi.R2dbcNonTransientResourceException;
 import io.r2dbc.spi.ValidationDepth;
@@ -101,13 +100,14 @@ public final class ReplicatedDataSource implements DataSource, Disposable, Close
 
 	private ReplicatedDataSource(Builder builder) {
 		this.name = builder.name;
-		this.primary = new PoolTarget(this, Role.PRIMARY, this.name + "/primary",
-				pool(builder, builder.primary, this.name + "/primary"));
+		List<ConnectionFactory> factories = new ArrayList<>(builder.replicas.size() + 1);
+		factories.add(builder.primary);
+		factories.addAll(builder.replicas);
+		ConnectionPool[] pools = DataSourcePools.create(this.name, factories, (factory, poolName) -> pool(builder, factory, poolName));
+		this.primary = new PoolTarget(this, Role.PRIMARY, this.name + "/primary", pools[0]);
 		this.replicaArray = new PoolTarget[builder.replicas.size()];
 		for (int i = 0; i < this.replicaArray.length; i++) {
-			String replicaName = this.name + "/replica-" + i;
-			this.replicaArray[i] = new PoolTarget(this, Role.REPLICA, replicaName,
-					pool(builder, builder.replicas.get(i), replicaName));
+			this.replicaArray[i] = new PoolTarget(this, Role.REPLICA, this.name + "/replica-" + i, pools[i + 1]);
 		}
 		this.replicas = List.of(this.replicaArray);
 		this.consistency = builder.consistency;
@@ -622,7 +622,8 @@ public final class ReplicatedDataSource implements DataSource, Disposable, Close
 		 * Set the primary from an R2DBC URL.
 		 * @param url for example {@code r2dbc:postgresql://user@host:5432/db}
 		 * @return this builder
-		 * @throws IllegalArgumentException if no driver understands the URL
+		 * @throws IllegalArgumentException if the URL is blank, its host is empty, its port is not a
+		 * number from 1 to 65535, or no driver understands it
 		 */
 		public Builder primary(String url) {
 			return primary(connectionFactory("primary", url));
@@ -645,7 +646,8 @@ public final class ReplicatedDataSource implements DataSource, Disposable, Close
 		 * Add a replica from an R2DBC URL.
 		 * @param url for example {@code r2dbc:postgresql://user@replica:5432/db}
 		 * @return this builder
-		 * @throws IllegalArgumentException if no driver understands the URL
+		 * @throws IllegalArgumentException as {@link #primary(String)} does, naming
+		 * {@code replicas[<i>]}
 		 */
 		public Builder replica(String url) {
 			return replica(connectionFactory("replicas[" + this.replicas.size() + "]", url));
@@ -756,6 +758,8 @@ public final class ReplicatedDataSource implements DataSource, Disposable, Close
 		 * Build the datasource and its pools.
 		 * @return the datasource
 		 * @throws IllegalStateException if no primary was set
+		 * @throws IllegalArgumentException naming the setting, if a factory fails while its pool is
+		 * built (no pool is left running then)
 		 */
 		public ReplicatedDataSource build() {
 			if (this.primary == null) {
@@ -765,16 +769,8 @@ public final class ReplicatedDataSource implements DataSource, Disposable, Close
 		}
 
 		private ConnectionFactory connectionFactory(String setting, String url) {
-			if (url == null || url.isBlank()) {
-				throw new IllegalArgumentException(setting + " URL of datasource '" + this.name + "' must not be blank");
-			}
-			try {
-				return ConnectionFactories.get(url);
-			}
-			catch (RuntimeException ex) {
-				throw new IllegalArgumentException(setting + " URL of datasource '" + this.name + "' is not usable: "
-						+ Names.redact(url) + " (" + ex.getMessage() + ")", ex);
-			}
+			return ConnectionUrls.connectionFactory(this.name, setting, url);
 		}
+
 	}
 }

@@ -33,7 +33,9 @@ import reactor.util.context.ContextView;
  * routing context, a declared intent, a transaction binding):
  * <ol>
  * <li>the {@link RoutingContext} gives the tenant (without one, the registry's default tenant, or
- * a {@link DataError.Kind#MISSING_CONTEXT} error);</li>
+ * a {@link DataError.Kind#MISSING_CONTEXT} error; one written for a bad tenant id or causal token
+ * gives its {@link DataError.Kind#INVALID_TENANT_ID} or {@link DataError.Kind#INVALID_CAUSAL_TOKEN}
+ * error);</li>
  * <li>the frozen {@link DataSourceRegistry} gives the tenant's datasource (or
  * {@link DataError.Kind#UNKNOWN_TENANT});</li>
  * <li>inside a {@link TransactionBinding} the primary is used, and another tenant is a
@@ -185,7 +187,7 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 		RoutingContext routing = RoutingContext.find(context);
 		TenantId tenant = routing != null ? routing.tenant() : this.defaultTenant;
 		if (tenant == null) {
-			fail(actual, context, DataError.missingContext());
+			fail(actual, context, RoutingContext.noTenantError(routing));
 			return;
 		}
 		DataSource dataSource = this.registry.getDataSource(tenant);
@@ -316,8 +318,20 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 	}
 
 	private void fail(CoreSubscriber<? super Connection> actual, ContextView context, DataError error) {
-		this.listener.failed(context, error);
+		reportRoutingFailure(context, error);
 		Operators.error(actual, error);
+	}
+
+	/**
+	 * Report a pipeline that could not be routed to this factory's {@link RoutingListener}, as a
+	 * routing failure of this factory's own is: for adapters that resolve the routing context
+	 * themselves before they ask for a connection, such as the jOOQ facade, so that metrics count
+	 * every routing failure once. The caller still emits the error itself.
+	 * @param context the subscriber's context
+	 * @param error the routing error, of a kind that {@link DataError.Kind#isRouting() is routing}
+	 */
+	public void reportRoutingFailure(ContextView context, DataError error) {
+		this.listener.failed(context, error);
 	}
 
 	/**
@@ -348,6 +362,17 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 	 */
 	public DataSourceRegistry registry() {
 		return this.registry;
+	}
+
+	/**
+	 * Return the connection pool of every server this factory routes to, with its gauges, so that
+	 * metrics and health pages need not keep the datasources at hand. Read-only: the list cannot be
+	 * changed, and nothing in it changes a pool.
+	 * @return an immutable list, by datasource in the registry's order, each primary before its
+	 * replicas; a server not pooled by r2dbc-pool is not in it
+	 */
+	public java.util.List<TargetPool> pools() {
+		return TargetPool.of(this.registry);
 	}
 
 	@Override

@@ -93,6 +93,83 @@ class ReplicatedDataSourceTest {
 	}
 
 	@Test
+	void aPortOutOfRangeIsRefusedNamingTheSettingAndTheValue() {
+		assertRefusedByBuild(builder -> builder.primary("r2dbc:postgresql://postgres@127.0.0.1:99999/switchboard"),
+				"primary URL of datasource 'orders'", "port", "99999");
+		assertRefusedByBuild(builder -> builder.primary(factory())
+				.replica("r2dbc:mysql://root@127.0.0.1:53307/switchboard")
+				.replica("r2dbc:mysql://root@127.0.0.1:99999/switchboard"),
+				"replicas[1] URL of datasource 'orders'", "port", "99999");
+	}
+
+	@Test
+	void aNegativePortIsRefusedNamingTheSettingAndTheValue() {
+		assertRefusedByBuild(builder -> builder.primary(factory())
+				.replica("r2dbc:postgresql://postgres@127.0.0.1:-1/switchboard"),
+				"replicas[0] URL of datasource 'orders'", "port", "-1");
+	}
+
+	@Test
+	void aPortThatIsNotANumberIsRefusedNamingTheSettingAndTheValue() {
+		assertRefusedByBuild(builder -> builder.primary("r2dbc:mysql://root@127.0.0.1:notaport/switchboard"),
+				"primary URL of datasource 'orders'", "port", "notaport");
+	}
+
+	@Test
+	void anEmptyHostIsRefusedNamingTheSetting() {
+		assertRefusedByBuild(builder -> builder.primary("r2dbc:postgresql://postgres@:55432/switchboard"),
+				"primary URL of datasource 'orders'", "host", "postgres@:55432");
+		assertRefusedByBuild(builder -> builder.primary(factory()).replica("r2dbc:mysql://root@/switchboard"),
+				"replicas[0] URL of datasource 'orders'", "host");
+	}
+
+	@Test
+	void aRefusedUrlKeepsItsPasswordOutOfTheMessage() {
+		assertRefusedByBuild(builder -> builder.primary("r2dbc:postgresql://postgres:secret@db1:70000/switchboard"),
+				"primary URL of datasource 'orders'", "postgres:****@db1:70000");
+		assertThatThrownBy(() -> ReplicatedDataSource.builder("orders")
+				.primary("r2dbc:postgresql://postgres:secret@db1:70000/switchboard").build())
+				.hasMessageNotContaining("secret");
+	}
+
+	@Test
+	void aFactoryThatFailsWhilePooledIsReportedNamingTheSetting() {
+		io.r2dbc.spi.ConnectionFactory broken = new io.r2dbc.spi.ConnectionFactory() {
+			@Override
+			public org.reactivestreams.Publisher<? extends io.r2dbc.spi.Connection> create() {
+				throw new IllegalArgumentException("port out of range:99999");
+			}
+
+			@Override
+			public io.r2dbc.spi.ConnectionFactoryMetadata getMetadata() {
+				return () -> "broken";
+			}
+		};
+		assertRefusedByBuild(builder -> builder.primary(factory()).replica(factory()).replica(broken),
+				"replicas[1] of datasource 'orders' cannot be pooled", "port out of range:99999");
+	}
+
+	/**
+	 * The URL must be refused by the builder, {@code build()} at the latest, with an
+	 * {@code IllegalArgumentException} whose message holds every fragment: never built, so never
+	 * a failure at the first connect.
+	 */
+	private static void assertRefusedByBuild(java.util.function.UnaryOperator<ReplicatedDataSource.Builder> configure,
+			String... fragments) {
+		ReplicatedDataSource[] built = { null };
+		try {
+			assertThatThrownBy(() -> built[0] = configure.apply(ReplicatedDataSource.builder("orders")).build())
+					.isInstanceOf(IllegalArgumentException.class)
+					.satisfies(error -> assertThat(error.getMessage()).contains(fragments));
+		}
+		finally {
+			if (built[0] != null) {
+				built[0].dispose();
+			}
+		}
+	}
+
+	@Test
 	void disposingDisposesEveryPoolOnceAndKeepsEveryFailure() {
 		AtomicInteger disposals = new AtomicInteger();
 		ConnectionPool failing1 = new FailingPool(disposals, "replica-0 broke");

@@ -102,7 +102,7 @@ public final class TenantWebFilter implements WebFilter, Ordered {
 		String brought = exchange.getRequest().getHeaders().getFirst(this.tokenHeader);
 		if (brought != null) {
 			try {
-				routing.pin().observe(CausalToken.parse(brought));
+				routing.observeCausalToken(brought);
 			}
 			catch (DataError ex) {
 				return problem(exchange, HttpStatus.BAD_REQUEST, "Invalid causal token", ex.getMessage(), tenant.value());
