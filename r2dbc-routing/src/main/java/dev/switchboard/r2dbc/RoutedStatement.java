@@ -1,21 +1,18 @@
 package dev.switchboard.r2dbc;
 
-import dev.switchboard.api.DataError;
 import io.r2dbc.spi.Result;
 import io.r2dbc.spi.Statement;
 import io.r2dbc.spi.Wrapped;
-import org.reactivestreams.Publisher;
 import reactor.core.publisher.Flux;
 
 /**
  * A statement of a {@link RoutedConnection}: binds go straight through, results and failures
  * are classified.
  *
- * <p>A driver that refuses a bind, an {@code add()} or an {@code execute()} (a marker that its
- * SQL does not have, a missing value) throws its own {@code IndexOutOfBoundsException} or
- * {@code IllegalArgumentException}; it leaves as a permanent {@link DataError} naming the tenant,
- * datasource and role, the driver's exception the cause (issue 14: a {@code DatabaseClient} with
- * another engine's bind markers).
+ * <p>A bind the driver refuses, and an execution of an incomplete binding, throw the driver's own
+ * {@code IllegalArgumentException}, {@code IndexOutOfBoundsException} or
+ * {@code IllegalStateException} unchanged: the R2DBC SPI specifies those for a caller's mistake
+ * (its TCK checks them), and they never reach a server.
  */
 final class RoutedStatement implements Statement, Wrapped<Statement> {
 
@@ -34,69 +31,37 @@ final class RoutedStatement implements Statement, Wrapped<Statement> {
 
 	@Override
 	public Statement add() {
-		try {
-			this.delegate.add();
-		}
-		catch (RuntimeException ex) {
-			throw refused(ex, "add() a binding set");
-		}
+		this.delegate.add();
 		return this;
 	}
 
 	@Override
 	public Statement bind(int index, Object value) {
-		try {
-			this.delegate.bind(index, value);
-		}
-		catch (RuntimeException ex) {
-			throw refused(ex, "bind index " + index);
-		}
+		this.delegate.bind(index, value);
 		return this;
 	}
 
 	@Override
 	public Statement bind(String name, Object value) {
-		try {
-			this.delegate.bind(name, value);
-		}
-		catch (RuntimeException ex) {
-			throw refused(ex, "bind '" + name + "'");
-		}
+		this.delegate.bind(name, value);
 		return this;
 	}
 
 	@Override
 	public Statement bindNull(int index, Class<?> type) {
-		try {
-			this.delegate.bindNull(index, type);
-		}
-		catch (RuntimeException ex) {
-			throw refused(ex, "bind null to index " + index);
-		}
+		this.delegate.bindNull(index, type);
 		return this;
 	}
 
 	@Override
 	public Statement bindNull(String name, Class<?> type) {
-		try {
-			this.delegate.bindNull(name, type);
-		}
-		catch (RuntimeException ex) {
-			throw refused(ex, "bind null to '" + name + "'");
-		}
+		this.delegate.bindNull(name, type);
 		return this;
 	}
 
 	@Override
 	public Flux<Result> execute() {
-		Publisher<? extends Result> results;
-		try {
-			results = this.delegate.execute();
-		}
-		catch (RuntimeException ex) {
-			return Flux.error(refused(ex, "execute the statement"));
-		}
-		return this.connection.execute(results, this.sql);
+		return this.connection.execute(this.delegate.execute(), this.sql);
 	}
 
 	@Override
@@ -109,18 +74,6 @@ final class RoutedStatement implements Statement, Wrapped<Statement> {
 	public Statement fetchSize(int rows) {
 		this.delegate.fetchSize(rows);
 		return this;
-	}
-
-	/** The driver refused an operation before anything reached the server: the caller's mistake. */
-	private DataError refused(RuntimeException failure, String operation) {
-		if (failure instanceof DataError error) {
-			return error;
-		}
-		DataError error = new DataError(DataError.Kind.PERMANENT,
-				"the driver refused to " + operation + ": " + failure, this.connection.tenant().value(),
-				this.connection.target().dataSource().name(), this.connection.role(), null, failure);
-		this.connection.listener.failed(this.connection.context, error);
-		return error;
 	}
 
 	@Override

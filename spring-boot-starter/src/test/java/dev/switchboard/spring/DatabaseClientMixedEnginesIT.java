@@ -33,8 +33,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /**
  * Spring's {@code DatabaseClient} over one routed factory whose tenants run on PostgreSQL
  * ({@code $1} markers) and MariaDB ({@code ?} markers): the starter's client binds each tenant's
- * named parameters with its engine's markers, a plain client is refused when built, and a bind the
- * driver refuses leaves as a classified {@code DataError}.
+ * named parameters with its engine's markers, and a plain client is refused when built. A bind the
+ * driver refuses stays the R2DBC SPI's argument failure, which its TCK requires.
  */
 @ExtendWith(DevDatabases.class)
 class DatabaseClientMixedEnginesIT {
@@ -123,7 +123,7 @@ class DatabaseClientMixedEnginesIT {
 
 	@ParameterizedTest
 	@EnumSource(Topology.Kind.class)
-	void aBindTheDriverRefusesLeavesAsADataErrorNamingTenantDataSourceAndRole(Topology.Kind kind) {
+	void aBindTheDriverRefusesFailsWithTheSpisArgumentErrorBeforeAnythingIsSent(Topology.Kind kind) {
 		// The other engine's markers: what a plain client over the mixed factory used to pick.
 		BindMarkersFactory wrong = kind == Topology.Kind.POSTGRESQL ? BindMarkersFactory.anonymous("?")
 				: BindMarkersFactory.indexed("$", 1);
@@ -134,13 +134,13 @@ class DatabaseClientMixedEnginesIT {
 				.fetch().all()
 				.contextWrite(RoutingContext.forTenant(tenantOn(kind))))
 				.expectErrorSatisfies(failure -> {
-					DataError error = DataError.find(failure);
-					assertThat(error).as("a classified failure in %s", failure).isNotNull();
-					assertThat(error.kind()).isEqualTo(DataError.Kind.PERMANENT);
-					assertThat(error.tenant()).isEqualTo(tenantOn(kind));
-					assertThat(error.dataSource()).isEqualTo(dataSourceOf(kind));
-					assertThat(error.role()).isEqualTo(Role.PRIMARY);
-					assertThat(error.getCause()).isNotNull();
+					Throwable root = failure;
+					while (root.getCause() != null) {
+						root = root.getCause();
+					}
+					assertThat(root).isInstanceOfAny(IndexOutOfBoundsException.class, IllegalArgumentException.class,
+							UnsupportedOperationException.class);
+					assertThat(DataError.find(failure)).as("not a database failure").isNull();
 				})
 				.verify(Duration.ofSeconds(30));
 	}
