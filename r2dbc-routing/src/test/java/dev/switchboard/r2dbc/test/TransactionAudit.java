@@ -119,6 +119,9 @@ public final class TransactionAudit {
 	 * @return the connections that started inside a transaction
 	 */
 	public static int pooledConnectionsInATransaction(ConnectionPool pool, Topology.Kind kind, int size) {
+		if (size == 0) {
+			return 0;
+		}
 		List<Connection> borrowed = Flux.range(0, size).flatMap(i -> pool.create(), size).collectList().block(TIMEOUT);
 		try {
 			int inTransaction = 0;
