@@ -167,11 +167,12 @@ public final class TenantDatabase {
 				return savepoint(outer, work);
 			}
 			RoutingContext routing = RoutingContext.find(context);
-			return Flux.usingWhen(scope.contexts.write().configuration().connectionFactory().create(),
-					connection -> begin(connection, scope, work),
-					connection -> finish(connection, connection.commitTransaction()),
-					(connection, failure) -> finish(connection, connection.rollbackTransaction()),
-					connection -> finish(connection, connection.rollbackTransaction()))
+			return Flux.usingWhen(Mono.from(scope.contexts.write().configuration().connectionFactory().create())
+							.map(connection -> new Transaction(connection, new ScopedConnection(connection))),
+					transaction -> begin(transaction, scope, work),
+					transaction -> transaction.end(transaction.connection::commitTransaction),
+					(transaction, failure) -> transaction.end(transaction.connection::rollbackTransaction),
+					transaction -> transaction.end(transaction.connection::rollbackTransaction))
 					.contextWrite(TransactionBinding.bind(scope.tenant, scope.contexts.dataSource()))
 					.collectList()
 					.doOnNext(committed -> {
@@ -183,29 +184,45 @@ public final class TenantDatabase {
 		});
 	}
 
-	private <T> Flux<T> begin(Connection connection, Scope scope, Function<DSLContext, ? extends Publisher<T>> work) {
-		DSLContext dsl = scope.contexts.on(connection);
-		TransactionScope transaction = new TransactionScope(scope.tenant, scope.contexts.dataSource(), dsl, connection);
-		return Mono.from(connection.beginTransaction())
+	private <T> Flux<T> begin(Transaction transaction, Scope scope, Function<DSLContext, ? extends Publisher<T>> work) {
+		DSLContext dsl = scope.contexts.on(transaction.scope);
+		TransactionScope bound = new TransactionScope(scope.tenant, scope.contexts.dataSource(), dsl,
+				transaction.connection, transaction.scope);
+		return Mono.from(transaction.connection.beginTransaction())
 				.thenMany(Flux.defer(() -> work.apply(dsl)))
-				.contextWrite(c -> c.put(TransactionScope.class, transaction));
-	}
-
-	private static Mono<Void> finish(Connection connection, Publisher<Void> end) {
-		// Close even when the commit or rollback fails; keep the first failure.
-		return Mono.from(end).onErrorResume(failure -> Mono.from(connection.close()).then(Mono.error(failure)))
-				.then(Mono.from(connection.close()));
+				.contextWrite(c -> c.put(TransactionScope.class, bound));
 	}
 
 	/**
-	 * Run work in a savepoint of the running transaction, on a scope of its connection that
-	 * refuses the work's statements once the savepoint is released or rolled back to.
+	 * A transaction's connection, and the scope its work runs in: the scope's end (after the
+	 * work's statements and savepoints) commits or rolls back, then the connection is closed,
+	 * also when the end fails, keeping its failure.
+	 */
+	private record Transaction(Connection connection, ScopedConnection scope) {
+
+		Mono<Void> end(java.util.function.Supplier<Publisher<Void>> ending) {
+			return this.scope.end(ending)
+					.onErrorResume(failure -> Mono.from(this.connection.close()).then(Mono.error(failure)))
+					.then(Mono.from(this.connection.close()));
+		}
+	}
+
+	/**
+	 * Run work in a savepoint of the running transaction, in a scope of its own: the enclosing
+	 * scope does not end before this one, and once the savepoint is released or rolled back to,
+	 * the work's statements are refused.
 	 */
 	private <T> Flux<T> savepoint(TransactionScope transaction, Function<DSLContext, ? extends Publisher<T>> work) {
 		String name = "switchboard_" + transaction.nextSavepoint();
 		Connection connection = transaction.connection;
 		RoutedDsl.Contexts contexts = this.contexts.get(transaction.dataSource);
-		return Flux.usingWhen(Mono.from(connection.createSavepoint(name)).then(Mono.fromSupplier(() -> new ScopedConnection(connection))),
+		return Flux.usingWhen(Mono.defer(() -> {
+					ScopedConnection scoped = transaction.scope.open();
+					// Until usingWhen holds the scope, ending it is here: the enclosing scope waits for it.
+					return Mono.from(connection.createSavepoint(name)).thenReturn(scoped)
+							.onErrorResume(failure -> scoped.end(Mono::empty).then(Mono.error(failure)))
+							.doOnCancel(() -> scoped.end(Mono::empty).subscribe());
+				}),
 				scoped -> {
 					DSLContext dsl = contexts.on(scoped);
 					return Flux.defer(() -> work.apply(dsl))
@@ -299,26 +316,32 @@ public final class TenantDatabase {
 
 		final DSLContext dsl;
 
+		/** The transaction's own connection: savepoints begin and end on it. */
 		final Connection connection;
+
+		/** The scope the work runs in: the transaction's, or a savepoint's. */
+		final ScopedConnection scope;
 
 		/** Shared by the transaction and its savepoints: names are unique on the connection. */
 		private final AtomicInteger savepoints;
 
-		TransactionScope(TenantId tenant, DataSource dataSource, DSLContext dsl, Connection connection) {
-			this(tenant, dataSource, dsl, connection, new AtomicInteger());
+		TransactionScope(TenantId tenant, DataSource dataSource, DSLContext dsl, Connection connection,
+				ScopedConnection scope) {
+			this(tenant, dataSource, dsl, connection, scope, new AtomicInteger());
 		}
 
 		private TransactionScope(TenantId tenant, DataSource dataSource, DSLContext dsl, Connection connection,
-				AtomicInteger savepoints) {
+				ScopedConnection scope, AtomicInteger savepoints) {
 			this.tenant = tenant;
 			this.dataSource = dataSource;
 			this.dsl = dsl;
 			this.connection = connection;
+			this.scope = scope;
 			this.savepoints = savepoints;
 		}
 
-		TransactionScope nested(DSLContext dsl, Connection connection) {
-			return new TransactionScope(this.tenant, this.dataSource, dsl, connection, this.savepoints);
+		TransactionScope nested(DSLContext dsl, ScopedConnection scope) {
+			return new TransactionScope(this.tenant, this.dataSource, dsl, this.connection, scope, this.savepoints);
 		}
 
 		int nextSavepoint() {

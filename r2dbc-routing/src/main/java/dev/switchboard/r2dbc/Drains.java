@@ -54,10 +54,24 @@ class Drains {
 	private volatile boolean sealed;
 
 	/**
-	 * Count every exchange from its start: called before the connection is handed out.
+	 * Count every exchange from its start: called before a connection made for a transaction is
+	 * handed out, or when a transaction begins on any connection, so that its release waits for
+	 * every exchange admitted before it.
 	 */
 	final void fence() {
-		this.count = new Count(true);
+		Count count = this.count;
+		if (count == null) {
+			count = new Count(true);
+			if (COUNT.compareAndSet(this, null, count)) {
+				if (this.sealed) {
+					count.seal();
+				}
+				return;
+			}
+			count = this.count;
+		}
+		// Made by a cancel before: count from now on too. Exchanges admitted before were not counted.
+		count.fenced = true;
 	}
 
 	/**
@@ -159,8 +173,8 @@ class Drains {
 		/** Set in {@link #running} once the connection admits no new exchange. */
 		private static final int SEALED = 1 << 30;
 
-		/** Whether every exchange is counted from its start, not only cancelled ones. */
-		private final boolean fenced;
+		/** Whether every exchange is counted from its start, not only cancelled ones; set once. */
+		private volatile boolean fenced;
 
 		/** Counted exchanges that have not ended yet, and the {@link #SEALED} bit. */
 		private volatile int running;

@@ -284,14 +284,26 @@ public sealed class RoutedConnection extends Drains implements Connection, Wrapp
 
 	@Override
 	public Mono<Void> beginTransaction() {
-		this.inTransaction = true;
+		beginning();
 		return guard(this.delegate.beginTransaction());
 	}
 
 	@Override
 	public Mono<Void> beginTransaction(TransactionDefinition definition) {
-		this.inTransaction = true;
+		beginning();
 		return guard(this.delegate.beginTransaction(definition));
+	}
+
+	/**
+	 * A transaction begins: from now on every exchange is counted until it ends, so that the
+	 * release of a plain connection (whose pool rolls back what is left open) waits for the
+	 * statements its cancelled transaction already admitted, and sends its rollback after them.
+	 */
+	private void beginning() {
+		this.inTransaction = true;
+		if (!this.transaction) {
+			fence();
+		}
 	}
 
 	/**

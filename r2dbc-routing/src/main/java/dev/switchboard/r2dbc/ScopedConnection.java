@@ -13,14 +13,15 @@ import io.r2dbc.spi.Statement;
 import io.r2dbc.spi.TransactionDefinition;
 import io.r2dbc.spi.ValidationDepth;
 import io.r2dbc.spi.Wrapped;
+import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
- * The connection handed to the work of one scope inside a transaction, such as a savepoint: its
- * close does nothing (the transaction owns the connection), and once the scope ends
- * ({@link #end}) it sends no statement any more.
+ * The connection handed to the work of one scope of a transaction (the whole transaction, or a
+ * savepoint inside it): its close does nothing (the transaction owns the connection), and once
+ * the scope ends ({@link #end}) it sends no statement any more.
  *
  * <p>A savepoint whose work is cancelled is rolled back to; a statement of that work that still
  * runs afterwards (jOOQ may run a query whose subscription was cancelled) would land in the
@@ -33,32 +34,58 @@ public final class ScopedConnection extends Drains implements Connection, Wrappe
 
 	private final Connection delegate;
 
+	/** The enclosing scope, whose end waits for this one's, or {@code null}. */
+	private final @Nullable ScopedConnection parent;
+
 	/**
-	 * Open a scope on a connection that someone else owns.
+	 * Open the outermost scope of a transaction, on its connection.
 	 * @param delegate the transaction's connection
 	 */
 	public ScopedConnection(Connection delegate) {
+		this(delegate, null);
+	}
+
+	private ScopedConnection(Connection delegate, @Nullable ScopedConnection parent) {
 		this.delegate = delegate;
+		this.parent = parent;
 		fence();
 	}
 
 	/**
-	 * End the scope: refuse every statement from now on, wait for those already sent, then run
-	 * {@code ending} (a release or rollback of the savepoint) on the transaction's connection.
+	 * Open a scope inside this one, such as a savepoint: this scope's {@link #end} waits until
+	 * the inner one has ended, so that a transaction never commits while the rollback of a
+	 * cancelled savepoint is still on its way (a {@code timeout} tells its subscriber at once, and
+	 * the rollback runs after). The inner scope runs its statements on the same connection.
+	 * @return the inner scope
+	 * @throws DataError if this scope has ended
+	 */
+	public ScopedConnection open() {
+		if (admit() == REFUSED) {
+			throw (DataError) refusal();
+		}
+		return new ScopedConnection(this.delegate, this);
+	}
+
+	/**
+	 * End the scope: refuse every statement from now on, wait for those already sent and for the
+	 * scopes opened inside it, then run {@code ending} (a commit, a rollback, a release of the
+	 * savepoint) on the transaction's connection.
 	 * @param ending what ends the scope, called once the scope's statements have answered
 	 * @return a {@code Mono} that completes when {@code ending} did
 	 */
 	public Mono<Void> end(Supplier<? extends Publisher<Void>> ending) {
 		return Mono.defer(() -> {
 			seal();
-			return whenQuiet(Mono.defer(() -> Mono.from(ending.get())));
+			Mono<Void> ended = whenQuiet(Mono.defer(() -> Mono.from(ending.get())));
+			ScopedConnection parent = this.parent;
+			return parent == null ? ended : ended.doFinally(signal -> parent.ended());
 		});
 	}
 
 	@Override
 	Throwable refusal() {
-		return new DataError(DataError.Kind.PERMANENT, "the savepoint's scope has ended (released, rolled back or"
-				+ " cancelled): the statement was not sent", null, null, null, null, null);
+		return new DataError(DataError.Kind.PERMANENT, "the transaction or savepoint has ended (committed, released,"
+				+ " rolled back or cancelled): the statement was not sent", null, null, null, null, null);
 	}
 
 	/** Admit one exchange of the scope, counted until it terminates or is cancelled. */
