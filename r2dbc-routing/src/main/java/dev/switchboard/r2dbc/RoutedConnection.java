@@ -124,6 +124,10 @@ public sealed class RoutedConnection extends Drains implements Connection, Wrapp
 		this.delegate = delegate;
 		if (this.transaction) {
 			fence();
+			TransactionBinding binding = TransactionBinding.find(this.context);
+			if (binding != null && binding.isBeginning()) {
+				binding.created(this);
+			}
 		}
 		if (this.write) {
 			RoutingContext request = causalRequest(this.target, this.context);

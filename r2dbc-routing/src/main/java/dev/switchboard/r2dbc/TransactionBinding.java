@@ -1,9 +1,11 @@
 package dev.switchboard.r2dbc;
 
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 import dev.switchboard.api.DataSource;
 import dev.switchboard.api.TenantId;
+import io.r2dbc.spi.Connection;
 import org.jspecify.annotations.Nullable;
 import reactor.util.context.Context;
 import reactor.util.context.ContextView;
@@ -22,7 +24,7 @@ public final class TransactionBinding {
 	private static final Class<TransactionBinding> KEY = TransactionBinding.class;
 
 	/** The binding of a transaction manager that is about to begin a transaction. */
-	private static final TransactionBinding BEGINNING = new TransactionBinding(null, null);
+	private static final TransactionBinding BEGINNING = new TransactionBinding(null, null, null);
 
 	private static final Function<Context, Context> BEGIN = context -> context.put(KEY, BEGINNING);
 
@@ -30,9 +32,14 @@ public final class TransactionBinding {
 
 	private final @Nullable DataSource dataSource;
 
-	private TransactionBinding(@Nullable TenantId tenant, @Nullable DataSource dataSource) {
+	/** Told of the connection made for a transaction about to begin, or {@code null}. */
+	private final @Nullable Consumer<? super Connection> created;
+
+	private TransactionBinding(@Nullable TenantId tenant, @Nullable DataSource dataSource,
+			@Nullable Consumer<? super Connection> created) {
 		this.tenant = tenant;
 		this.dataSource = dataSource;
+		this.created = created;
 	}
 
 	/**
@@ -42,7 +49,7 @@ public final class TransactionBinding {
 	 * @return a function for {@code contextWrite}
 	 */
 	public static Function<Context, Context> bind(TenantId tenant, DataSource dataSource) {
-		TransactionBinding binding = new TransactionBinding(tenant, dataSource);
+		TransactionBinding binding = new TransactionBinding(tenant, dataSource, null);
 		return context -> context.put(KEY, binding);
 	}
 
@@ -61,12 +68,31 @@ public final class TransactionBinding {
 	}
 
 	/**
+	 * Return a context writer like {@link #beginning()} that also tells {@code created} of the
+	 * connection made for the transaction, as soon as it is handed out: a transaction manager
+	 * whose begin is cancelled after that can still roll back and release it.
+	 * @param created told of the connection, on the thread that hands it out
+	 * @return a function for {@code contextWrite}
+	 */
+	public static Function<Context, Context> beginning(Consumer<? super Connection> created) {
+		TransactionBinding binding = new TransactionBinding(null, null, created);
+		return context -> context.put(KEY, binding);
+	}
+
+	/**
 	 * Tell whether this binding marks a transaction about to begin ({@link #beginning()}), whose
 	 * tenant is the routing context's.
 	 * @return {@code true} for the mark of {@link #beginning()}
 	 */
 	public boolean isBeginning() {
-		return this == BEGINNING;
+		return this.tenant == null;
+	}
+
+	/** Tell the transaction manager, if it asked, of the connection made for its transaction. */
+	void created(Connection connection) {
+		if (this.created != null) {
+			this.created.accept(connection);
+		}
 	}
 
 	/**

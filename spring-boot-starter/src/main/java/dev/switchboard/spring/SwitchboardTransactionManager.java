@@ -1,7 +1,11 @@
 package dev.switchboard.spring;
 
+import java.util.concurrent.atomic.AtomicReference;
+
 import dev.switchboard.r2dbc.RoutingConnectionFactory;
 import dev.switchboard.r2dbc.TransactionBinding;
+import io.r2dbc.spi.Connection;
+import org.jspecify.annotations.Nullable;
 import org.springframework.r2dbc.connection.R2dbcTransactionManager;
 import org.springframework.transaction.TransactionDefinition;
 import org.springframework.transaction.reactive.TransactionSynchronizationManager;
@@ -39,9 +43,29 @@ public class SwitchboardTransactionManager extends R2dbcTransactionManager {
 		super(routing);
 	}
 
+	/**
+	 * Begin on a connection to the primary made for this one transaction; if the begin is
+	 * cancelled once that connection was handed out (Spring's {@code doBegin} then releases
+	 * nothing: the connection stayed acquired, on PostgreSQL idle in a transaction), roll it back
+	 * and release it.
+	 */
 	@Override
 	protected Mono<Void> doBegin(TransactionSynchronizationManager synchronizationManager, Object transaction,
 			TransactionDefinition definition) {
-		return super.doBegin(synchronizationManager, transaction, definition).contextWrite(TransactionBinding.beginning());
+		return Mono.defer(() -> {
+			AtomicReference<Connection> created = new AtomicReference<>();
+			return super.doBegin(synchronizationManager, transaction, definition)
+					.contextWrite(TransactionBinding.beginning(created::set))
+					.doOnCancel(() -> release(created.get()));
+		});
+	}
+
+	private static void release(@Nullable Connection connection) {
+		if (connection != null) {
+			// The rollback waits for the BEGIN still on the wire, then the release returns the connection.
+			Mono.from(connection.rollbackTransaction()).onErrorComplete()
+					.then(Mono.from(connection.close())).onErrorComplete()
+					.subscribe();
+		}
 	}
 }
