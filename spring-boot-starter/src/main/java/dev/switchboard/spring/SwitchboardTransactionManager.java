@@ -1,11 +1,11 @@
 package dev.switchboard.spring;
 
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 
 import dev.switchboard.r2dbc.RoutingConnectionFactory;
 import dev.switchboard.r2dbc.TransactionBinding;
 import io.r2dbc.spi.Connection;
-import org.jspecify.annotations.Nullable;
 import org.springframework.r2dbc.connection.R2dbcTransactionManager;
 import org.springframework.transaction.TransactionDefinition;
 import org.springframework.transaction.reactive.TransactionSynchronizationManager;
@@ -53,15 +53,38 @@ public class SwitchboardTransactionManager extends R2dbcTransactionManager {
 	protected Mono<Void> doBegin(TransactionSynchronizationManager synchronizationManager, Object transaction,
 			TransactionDefinition definition) {
 		return Mono.defer(() -> {
-			AtomicReference<Connection> created = new AtomicReference<>();
+			BeginWatch watch = new BeginWatch();
 			return super.doBegin(synchronizationManager, transaction, definition)
-					.contextWrite(TransactionBinding.beginning(created::set))
-					.doOnCancel(() -> release(created.get()));
+					.contextWrite(TransactionBinding.beginning(watch))
+					.doOnCancel(watch::cancelled);
 		});
 	}
 
-	private static void release(@Nullable Connection connection) {
-		if (connection != null) {
+	/**
+	 * The connection made for one begin, and whether the begin was cancelled: whichever of the
+	 * two comes second releases the connection, so a cancel that overtakes the hand-out (the
+	 * connection then reaches an operator that already dropped out) loses nothing.
+	 */
+	private static final class BeginWatch implements Consumer<Connection> {
+
+		private static final Object CANCELLED = new Object();
+
+		private final AtomicReference<Object> state = new AtomicReference<>();
+
+		@Override
+		public void accept(Connection connection) {
+			if (!this.state.compareAndSet(null, connection)) {
+				release(connection);
+			}
+		}
+
+		void cancelled() {
+			if (this.state.getAndSet(CANCELLED) instanceof Connection connection) {
+				release(connection);
+			}
+		}
+
+		private static void release(Connection connection) {
 			// The rollback waits for the BEGIN still on the wire, then the release returns the connection.
 			Mono.from(connection.rollbackTransaction()).onErrorComplete()
 					.then(Mono.from(connection.close())).onErrorComplete()
