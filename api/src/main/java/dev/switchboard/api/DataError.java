@@ -221,6 +221,20 @@ public final class DataError extends RuntimeException {
 	}
 
 	/**
+	 * A transaction of its own was asked for inside a running transaction that another manager
+	 * (Spring's) owns: it would commit or roll back apart from it.
+	 * @param transactionTenant the tenant of the running transaction
+	 * @param transactionDataSource its datasource
+	 * @return the error
+	 */
+	public static DataError nestedTransaction(TenantId transactionTenant, String transactionDataSource) {
+		return new DataError(Kind.ROUTING_CONFLICT, "a transaction of its own was asked for inside a running (Spring)"
+				+ " transaction; it would commit apart from it: run the work inside that transaction (it joins it), or"
+				+ " nest with Spring's PROPAGATION_NESTED or REQUIRES_NEW",
+				transactionTenant.value(), transactionDataSource, Role.PRIMARY, null, null);
+	}
+
+	/**
 	 * No server of the datasource can take the statement.
 	 * @param tenant the tenant
 	 * @param dataSource the datasource

@@ -221,7 +221,8 @@ public final class RoutedDsl {
 		 * observe or proxy connections. Joining a Spring transaction needs no decorator: a routing
 		 * factory built with Spring's {@code BoundTransactions} (the starter's is) hands every
 		 * connection requested inside the transaction the transaction's own, whatever the decorator.
-		 * The transactions of {@link TenantDatabase#transactional} are not decorated.
+		 * The connections of {@link TenantDatabase#transactional} come through the decorated write
+		 * context too.
 		 * @param decorator applied to the routing factory and to each of its intent views
 		 * @return this builder
 		 */

@@ -2,6 +2,7 @@ package dev.switchboard.jooq;
 
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 
 import dev.switchboard.api.AccessIntent;
@@ -168,12 +169,14 @@ public final class TenantDatabase {
 			}
 			RoutingContext routing = RoutingContext.find(context);
 			return Flux.usingWhen(Mono.from(scope.contexts.write().configuration().connectionFactory().create())
-							.map(connection -> new Transaction(connection, new ScopedConnection(connection))),
+							.map(connection -> new Transaction(connection, new ScopedConnection(connection),
+									new AtomicReference<>())),
 					transaction -> begin(transaction, scope, work),
-					transaction -> transaction.end(transaction.connection::commitTransaction),
+					Transaction::commit,
 					(transaction, failure) -> transaction.end(transaction.connection::rollbackTransaction),
 					transaction -> transaction.end(transaction.connection::rollbackTransaction))
 					.contextWrite(TransactionBinding.bind(scope.tenant, scope.contexts.dataSource()))
+					.onErrorMap(TenantDatabase::endFailure)
 					.collectList()
 					.doOnNext(committed -> {
 						if (routing != null) {
@@ -187,10 +190,21 @@ public final class TenantDatabase {
 	private <T> Flux<T> begin(Transaction transaction, Scope scope, Function<DSLContext, ? extends Publisher<T>> work) {
 		DSLContext dsl = scope.contexts.on(transaction.scope);
 		TransactionScope bound = new TransactionScope(scope.tenant, scope.contexts.dataSource(), dsl,
-				transaction.connection, transaction.scope);
+				transaction.connection, transaction.scope, transaction.rollbackOnly);
 		return Mono.from(transaction.connection.beginTransaction())
 				.thenMany(Flux.defer(() -> work.apply(dsl)))
 				.contextWrite(c -> c.put(TransactionScope.class, bound));
+	}
+
+	/**
+	 * The failure of a commit or release as the caller should see it: {@code Flux.usingWhen}
+	 * wraps it ("Async resource cleanup failed after onComplete"), which would hide an
+	 * {@code OUTCOME_UNKNOWN} or {@code ROUTING_CONFLICT} from {@code onErrorResume(DataError.class, ...)}.
+	 */
+	private static Throwable endFailure(Throwable failure) {
+		return failure.getClass() == RuntimeException.class && failure.getCause() instanceof DataError error
+				? error
+				: failure;
 	}
 
 	/**
@@ -198,7 +212,16 @@ public final class TenantDatabase {
 	 * work's statements and savepoints) commits or rolls back, then the connection is closed,
 	 * also when the end fails, keeping its failure.
 	 */
-	private record Transaction(Connection connection, ScopedConnection scope) {
+	private record Transaction(Connection connection, ScopedConnection scope, AtomicReference<DataError> rollbackOnly) {
+
+		/** Commit, unless a call for another tenant was refused inside: then roll back and fail with it. */
+		Mono<Void> commit() {
+			return Mono.defer(() -> {
+				DataError conflict = this.rollbackOnly.get();
+				return conflict == null ? end(this.connection::commitTransaction)
+						: end(this.connection::rollbackTransaction).then(Mono.error(conflict));
+			});
+		}
 
 		Mono<Void> end(java.util.function.Supplier<Publisher<Void>> ending) {
 			return this.scope.end(ending)
@@ -231,6 +254,7 @@ public final class TenantDatabase {
 				scoped -> scoped.end(() -> connection.releaseSavepoint(name)),
 				(scoped, failure) -> scoped.end(() -> connection.rollbackTransactionToSavepoint(name)),
 				scoped -> scoped.end(() -> connection.rollbackTransactionToSavepoint(name)))
+				.onErrorMap(TenantDatabase::endFailure)
 				.collectList()
 				.flatMapIterable(Function.identity());
 	}
@@ -284,7 +308,9 @@ public final class TenantDatabase {
 		}
 		TransactionScope transaction = context.getOrDefault(TransactionScope.class, null);
 		if (transaction != null && !transaction.tenant.equals(tenant)) {
-			return failed(context, DataError.routingConflict(transaction.tenant, transaction.dataSource.name(), tenant));
+			DataError conflict = DataError.routingConflict(transaction.tenant, transaction.dataSource.name(), tenant);
+			transaction.rollbackOnly.compareAndSet(null, conflict);
+			return failed(context, conflict);
 		}
 		return new Scope(tenant, this.contexts.get(dataSource), transaction != null ? transaction.dsl : null, null);
 	}
@@ -325,23 +351,28 @@ public final class TenantDatabase {
 		/** Shared by the transaction and its savepoints: names are unique on the connection. */
 		private final AtomicInteger savepoints;
 
+		/** Set by a refused call for another tenant: the transaction then only rolls back. */
+		final AtomicReference<DataError> rollbackOnly;
+
 		TransactionScope(TenantId tenant, DataSource dataSource, DSLContext dsl, Connection connection,
-				ScopedConnection scope) {
-			this(tenant, dataSource, dsl, connection, scope, new AtomicInteger());
+				ScopedConnection scope, AtomicReference<DataError> rollbackOnly) {
+			this(tenant, dataSource, dsl, connection, scope, new AtomicInteger(), rollbackOnly);
 		}
 
 		private TransactionScope(TenantId tenant, DataSource dataSource, DSLContext dsl, Connection connection,
-				ScopedConnection scope, AtomicInteger savepoints) {
+				ScopedConnection scope, AtomicInteger savepoints, AtomicReference<DataError> rollbackOnly) {
 			this.tenant = tenant;
 			this.dataSource = dataSource;
 			this.dsl = dsl;
 			this.connection = connection;
 			this.scope = scope;
 			this.savepoints = savepoints;
+			this.rollbackOnly = rollbackOnly;
 		}
 
 		TransactionScope nested(DSLContext dsl, ScopedConnection scope) {
-			return new TransactionScope(this.tenant, this.dataSource, dsl, this.connection, scope, this.savepoints);
+			return new TransactionScope(this.tenant, this.dataSource, dsl, this.connection, scope, this.savepoints,
+					this.rollbackOnly);
 		}
 
 		int nextSavepoint() {

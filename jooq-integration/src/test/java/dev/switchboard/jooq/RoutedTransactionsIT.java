@@ -144,6 +144,24 @@ class RoutedTransactionsIT {
 	}
 
 	@Test
+	void aRefusedCallForAnotherTenantLeavesTheTransactionOnlyToRollBackEvenIfTheWorkSwallowsIt() {
+		String mine = "mine-" + UUID.randomUUID();
+		String theirs = "theirs-" + UUID.randomUUID();
+		NoteRepository notes = new NoteRepository(db);
+
+		StepVerifier.create(db.transactional(dsl -> insert(dsl, mine, JooqTopology.PG)
+						.then(notes.add(theirs, JooqTopology.MARIA, "cross").contextWrite(RoutingContext.forTenant(JooqTopology.MARIA))
+								.onErrorResume(DataError.class, swallowed -> Mono.empty())))
+						.contextWrite(RoutingContext.forTenant(JooqTopology.PG)))
+				.expectErrorSatisfies(error -> assertThat(((DataError) error).kind()).isEqualTo(DataError.Kind.ROUTING_CONFLICT))
+				.verify();
+
+		assertThat(setup.onPrimary(setup.topology.postgres(), mine)).as("the transaction's own write").isFalse();
+		assertThat(setup.onPrimary(setup.topology.mariadb(), theirs)).isFalse();
+		setup.awaitNoneAcquired();
+	}
+
+	@Test
 	void plainJooqCodeOnAnotherTenantInsideATransactionIsARoutingConflictToo() {
 		String mine = "mine-" + UUID.randomUUID();
 		org.jooq.DSLContext mariaDsl = setup.dsl.dsl(setup.maria, dev.switchboard.api.AccessIntent.WRITE);

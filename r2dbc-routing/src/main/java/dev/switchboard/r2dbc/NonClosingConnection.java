@@ -2,6 +2,7 @@ package dev.switchboard.r2dbc;
 
 import java.time.Duration;
 
+import dev.switchboard.api.DataError;
 import io.r2dbc.spi.Batch;
 import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.ConnectionMetadata;
@@ -15,8 +16,9 @@ import reactor.core.publisher.Mono;
 
 /**
  * A connection whose {@link #close()} does nothing, because its owner (a transaction) closes it:
- * code that runs inside the transaction may close what it was handed, as R2DBC code does.
- * Everything else goes to the wrapped connection.
+ * code that runs inside the transaction may close what it was handed, as R2DBC code does. It may
+ * not begin, commit, roll back or switch autocommit: that would end the owner's transaction
+ * behind its back. Everything else goes to the wrapped connection.
  */
 public final class NonClosingConnection implements Connection, Wrapped<Connection> {
 
@@ -49,24 +51,53 @@ public final class NonClosingConnection implements Connection, Wrapped<Connectio
 		return this.delegate.createBatch();
 	}
 
+	/**
+	 * Refused: the owner begins and ends its transaction; code inside it nests with a savepoint.
+	 * @return a {@code Mono} that fails with a {@link DataError}
+	 */
 	@Override
 	public Publisher<Void> beginTransaction() {
-		return this.delegate.beginTransaction();
+		return refuseTransactionControl("begin");
 	}
 
+	/**
+	 * Refused: the owner begins and ends its transaction; code inside it nests with a savepoint.
+	 * @return a {@code Mono} that fails with a {@link DataError}
+	 */
 	@Override
 	public Publisher<Void> beginTransaction(TransactionDefinition definition) {
-		return this.delegate.beginTransaction(definition);
+		return refuseTransactionControl("begin");
 	}
 
+	/**
+	 * Refused: the owner ends its transaction; a commit here would commit the owner's work.
+	 * @return a {@code Mono} that fails with a {@link DataError}
+	 */
 	@Override
 	public Publisher<Void> commitTransaction() {
-		return this.delegate.commitTransaction();
+		return refuseTransactionControl("commit");
 	}
 
+	/**
+	 * Refused: the owner ends its transaction.
+	 * @return a {@code Mono} that fails with a {@link DataError}
+	 */
 	@Override
 	public Publisher<Void> rollbackTransaction() {
-		return this.delegate.rollbackTransaction();
+		return refuseTransactionControl("roll back");
+	}
+
+	/**
+	 * The failure of code that tries to begin, end or switch off the transaction of a connection
+	 * it does not own: it would commit or undo the owner's work behind the owner's back.
+	 * @param what what the code tried
+	 * @return a {@code Mono} that fails with a {@link DataError} of kind PERMANENT
+	 */
+	static Mono<Void> refuseTransactionControl(String what) {
+		return Mono.error(new DataError(DataError.Kind.PERMANENT, "cannot " + what + " a transaction on a connection"
+				+ " that runs inside another's transaction (a Spring transaction, TenantDatabase.transactional):"
+				+ " its owner ends it; nest with a savepoint (Spring's PROPAGATION_NESTED, a nested"
+				+ " TenantDatabase.transactional)", null, null, null, null, null));
 	}
 
 	@Override
@@ -89,9 +120,13 @@ public final class NonClosingConnection implements Connection, Wrapped<Connectio
 		return this.delegate.isAutoCommit();
 	}
 
+	/**
+	 * Refused: switching autocommit on would commit the owner's transaction.
+	 * @return a {@code Mono} that fails with a {@link DataError}
+	 */
 	@Override
 	public Publisher<Void> setAutoCommit(boolean autoCommit) {
-		return this.delegate.setAutoCommit(autoCommit);
+		return refuseTransactionControl("switch autocommit of");
 	}
 
 	@Override

@@ -288,14 +288,18 @@ public sealed class RoutedConnection extends Drains implements Connection, Wrapp
 
 	@Override
 	public Mono<Void> beginTransaction() {
-		beginning();
-		return guard(this.delegate.beginTransaction());
+		return guard(Mono.defer(() -> {
+			beginning();
+			return Mono.from(this.delegate.beginTransaction());
+		}));
 	}
 
 	@Override
 	public Mono<Void> beginTransaction(TransactionDefinition definition) {
-		beginning();
-		return guard(this.delegate.beginTransaction(definition));
+		return guard(Mono.defer(() -> {
+			beginning();
+			return Mono.from(this.delegate.beginTransaction(definition));
+		}));
 	}
 
 	/**
@@ -320,8 +324,9 @@ public sealed class RoutedConnection extends Drains implements Connection, Wrapp
 			if (this.transaction) {
 				seal();
 			}
-			this.inTransaction = false;
-			return whenQuiet(CancelShield.end(Mono.defer(() -> Mono.from(ending.get())), this));
+			// Cleared once the end is over: a statement admitted before it is still inside the transaction.
+			return whenQuiet(CancelShield.end(Mono.defer(() -> Mono.from(ending.get())), this))
+					.doFinally(signal -> this.inTransaction = false);
 		});
 	}
 
@@ -337,7 +342,7 @@ public sealed class RoutedConnection extends Drains implements Connection, Wrapp
 	public Mono<Void> close() {
 		// Nothing runs on a connection after its release was asked for.
 		seal();
-		Mono<Void> release = Mono.from(this.delegate.close()).doOnSubscribe(subscription -> this.closed = true);
+		Mono<Void> release = Mono.defer(() -> Mono.from(this.delegate.close())).doOnSubscribe(subscription -> this.closed = true);
 		RoutingContext routing = this.causalRequest;
 		if (routing != null) {
 			ReplicatedDataSource replicated = (ReplicatedDataSource) this.target.dataSource();

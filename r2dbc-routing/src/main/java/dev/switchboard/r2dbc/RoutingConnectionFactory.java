@@ -17,7 +17,6 @@ import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.ConnectionFactory;
 import io.r2dbc.spi.ConnectionFactoryMetadata;
 import org.jspecify.annotations.Nullable;
-import org.reactivestreams.Subscription;
 import reactor.core.CoreSubscriber;
 import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
@@ -196,7 +195,7 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 			return;
 		}
 		TransactionBinding binding = TransactionBinding.find(context);
-		if (binding == null && !transaction && this.bound != null) {
+		if (this.bound != null) {
 			Connection joined;
 			try {
 				joined = this.bound.find(context, this);
@@ -208,7 +207,7 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 				return;
 			}
 			if (joined != null) {
-				join(actual, context, tenant, joined);
+				join(actual, context, tenant, joined, binding != null || transaction);
 				return;
 			}
 		}
@@ -260,15 +259,20 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 	}
 
 	/**
-	 * Hand out the connection of the transaction that a transaction manager outside Switchboard
-	 * bound to this factory, if the tenant is the transaction's.
+	 * Inside a transaction that a transaction manager outside Switchboard bound to this factory:
+	 * hand out its connection if the tenant is the transaction's; refuse another tenant, and a
+	 * transaction of its own (it would commit apart from the bound one), each with
+	 * {@link DataError.Kind#ROUTING_CONFLICT}.
 	 */
 	private void join(CoreSubscriber<? super Connection> actual, ContextView context, TenantId tenant,
-			Connection joined) {
+			Connection joined, boolean ownTransaction) {
 		if (joined instanceof RoutedConnection routed) {
 			DataError conflict = routed.conflictWith(tenant, context);
+			if (conflict == null && ownTransaction) {
+				conflict = DataError.nestedTransaction(routed.tenant(), routed.target().dataSource().name());
+			}
 			if (conflict != null) {
-				Operators.error(actual, conflict);
+				fail(actual, context, conflict);
 				return;
 			}
 			this.listener.routed(context, tenant, routed.target(), RoutingListener.Reason.PRIMARY_TRANSACTION);
@@ -298,7 +302,7 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 					.subscribe(new HandOff(actual, context, tenant, primary, this.listener, RoutedConnection.Use.READ));
 			return;
 		}
-		actual.onSubscribe(new CausalWait(actual, context, tenant, dataSource, candidate.target(), token));
+		actual.onSubscribe(new CausalWait(this, actual, context, tenant, dataSource, candidate.target(), token));
 	}
 
 	private static RoutingListener.Reason reason(@Nullable AccessIntent declared, AccessIntent effective,
@@ -345,7 +349,8 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 		return connect(target, tenant, Context.empty());
 	}
 
-	private Mono<Connection> connect(DataSource.Target target, TenantId tenant, ContextView context) {
+	/** {@link #connect(DataSource.Target, TenantId)} for a subscriber's context. */
+	Mono<Connection> connect(DataSource.Target target, TenantId tenant, ContextView context) {
 		return new Mono<>() {
 			@Override
 			public void subscribe(CoreSubscriber<? super Connection> actual) {
@@ -354,6 +359,11 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 								RoutedConnection.Use.READ));
 			}
 		};
+	}
+
+	/** The listener told of decisions and failures. */
+	RoutingListener listener() {
+		return this.listener;
 	}
 
 	/**
@@ -443,178 +453,6 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 		@Override
 		public void subscribe(CoreSubscriber<? super Connection> actual) {
 			route(actual, actual.currentContext(), this.intent, false);
-		}
-	}
-
-	/**
-	 * A causal read that waits for a replica: it takes a connection to the replica, waits there for
-	 * the request's position, and hands that connection over, or releases it and hands over one to
-	 * the primary. One compare-and-set state decides, against a concurrent cancel, who owns the
-	 * replica's connection: exactly one of the hand-over, the fallback and the cancel releases or
-	 * passes it on, so a cancel at any point neither leaks it nor releases it twice.
-	 *
-	 * <p>A cancel stops only the wait. The acquisitions run to their end, and what they bring is
-	 * released by the step that finds the state moved on: a cancelled pool acquisition would hand
-	 * its connection to a second borrower (see {@link HandOff}). The wait's query that a cancel
-	 * leaves running is counted, as one of this wait's {@link Drains}, and the replica's connection
-	 * is released after it.
-	 */
-	private final class CausalWait extends Drains implements Subscription {
-
-		private static final int IDLE = 0;
-
-		private static final int ACQUIRING = 1;
-
-		private static final int WAITING = 2;
-
-		private static final int PRIMARY = 3;
-
-		/** Handed over: the subscriber owns what it got. */
-		private static final int DONE = 4;
-
-		/**
-		 * Cancelled: the replica's connection, if any, is released here. Apart from {@link #DONE}:
-		 * a hand-over that completes before {@link #acquired} has stored its wait must not be
-		 * taken for a cancel, or the reader's connection goes back to the pool while in use.
-		 */
-		private static final int CANCELLED = 5;
-
-		private static final java.util.concurrent.atomic.AtomicIntegerFieldUpdater<CausalWait> STATE =
-				java.util.concurrent.atomic.AtomicIntegerFieldUpdater.newUpdater(CausalWait.class, "state");
-
-		private static final java.util.concurrent.atomic.AtomicIntegerFieldUpdater<CausalWait> RELEASED =
-				java.util.concurrent.atomic.AtomicIntegerFieldUpdater.newUpdater(CausalWait.class, "released");
-
-		private final CoreSubscriber<? super Connection> actual;
-
-		private final ContextView context;
-
-		private final TenantId tenant;
-
-		private final ReplicatedDataSource dataSource;
-
-		private final DataSource.Target replica;
-
-		private final CausalToken token;
-
-		private volatile int state = IDLE;
-
-		/** The wait on the replica, for a cancel to stop. */
-		private volatile @Nullable Disposable waiting;
-
-		private volatile @Nullable Connection replicaConnection;
-
-		/** Set by the one release of the replica's connection after a cancelled wait. */
-		private volatile int released;
-
-		CausalWait(CoreSubscriber<? super Connection> actual, ContextView context, TenantId tenant,
-				ReplicatedDataSource dataSource, DataSource.Target replica, CausalToken token) {
-			this.actual = actual;
-			this.context = context;
-			this.tenant = tenant;
-			this.dataSource = dataSource;
-			this.replica = replica;
-			this.token = token;
-		}
-
-		@Override
-		public void request(long n) {
-			if (Operators.validate(n) && STATE.compareAndSet(this, IDLE, ACQUIRING)) {
-				Mono.from(this.replica.connectionFactory().create()).subscribe(this::acquired, this::notAcquired);
-			}
-		}
-
-		private void acquired(Connection connection) {
-			this.replicaConnection = connection;
-			if (!STATE.compareAndSet(this, ACQUIRING, WAITING)) {
-				release(connection);
-				return;
-			}
-			Disposable wait = this.dataSource.awaitPosition(this.replica, connection, this.token.position(), this)
-					.onErrorReturn(false)
-					.subscribe(reached -> waited(connection, reached));
-			this.waiting = wait;
-			// A cancel that came before the wait was stored left the stop and the release to here.
-			if (this.state == CANCELLED) {
-				stopWaiting(wait, connection);
-			}
-		}
-
-		private void notAcquired(Throwable failure) {
-			this.dataSource.reportFailure(this.replica, failure);
-			if (STATE.compareAndSet(this, ACQUIRING, PRIMARY)) {
-				toPrimary();
-			}
-		}
-
-		private void waited(Connection connection, boolean reached) {
-			if (reached) {
-				if (STATE.compareAndSet(this, WAITING, DONE)) {
-					RoutingConnectionFactory.this.listener.routed(this.context, this.tenant, this.replica,
-							RoutingListener.Reason.REPLICA_CAUSAL);
-					this.actual.onNext(new RoutedConnection(this.replica, this.tenant,
-							RoutingConnectionFactory.this.listener, this.context, RoutedConnection.Use.READ).connected(connection));
-					this.actual.onComplete();
-				}
-			}
-			else if (STATE.compareAndSet(this, WAITING, PRIMARY)) {
-				release(connection);
-				toPrimary();
-			}
-			// Otherwise the subscriber cancelled, and cancel() released the connection.
-		}
-
-		private void toPrimary() {
-			DataSource.Target primary = this.dataSource.primary();
-			RoutingConnectionFactory.this.listener.routed(this.context, this.tenant, primary,
-					RoutingListener.Reason.PRIMARY_CAUSAL);
-			connect(primary, this.tenant, this.context).subscribe(connection -> {
-				if (STATE.compareAndSet(this, PRIMARY, DONE)) {
-					this.actual.onNext(connection);
-					this.actual.onComplete();
-				}
-				else {
-					Mono.from(connection.close()).onErrorComplete().subscribe();
-				}
-			}, failure -> {
-				if (STATE.compareAndSet(this, PRIMARY, DONE)) {
-					this.actual.onError(failure);
-				}
-			});
-		}
-
-		@Override
-		public void cancel() {
-			for (;;) {
-				int now = this.state;
-				if (now == DONE || now == CANCELLED) {
-					return;
-				}
-				if (STATE.compareAndSet(this, now, CANCELLED)) {
-					Disposable wait = this.waiting;
-					if (now == WAITING && wait != null) {
-						stopWaiting(wait, this.replicaConnection);
-					}
-					// ACQUIRING, PRIMARY: the acquisition's own callback releases what it brings.
-					return;
-				}
-			}
-		}
-
-		/**
-		 * Stop the wait, which counts a query it leaves running, then release the connection once:
-		 * both the cancel and {@link #acquired} may get here.
-		 */
-		private void stopWaiting(Disposable wait, Connection connection) {
-			wait.dispose();
-			if (RELEASED.compareAndSet(this, 0, 1)) {
-				release(connection);
-			}
-		}
-
-		/** Release the replica's connection once the wait's cancelled query has ended. */
-		private void release(Connection connection) {
-			whenQuiet(Mono.from(connection.close())).onErrorComplete().subscribe();
 		}
 	}
 

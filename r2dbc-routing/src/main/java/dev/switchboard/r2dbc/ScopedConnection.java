@@ -1,6 +1,7 @@
 package dev.switchboard.r2dbc;
 
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.function.Supplier;
 
 import dev.switchboard.api.DataError;
@@ -32,7 +33,13 @@ import reactor.core.publisher.Mono;
  */
 public final class ScopedConnection extends Drains implements Connection, Wrapped<Connection> {
 
+	private static final AtomicIntegerFieldUpdater<ScopedConnection> ENDED =
+			AtomicIntegerFieldUpdater.newUpdater(ScopedConnection.class, "ended");
+
 	private final Connection delegate;
+
+	/** Set by the one {@link #end} that runs. */
+	private volatile int ended;
 
 	/** The enclosing scope, whose end waits for this one's, or {@code null}. */
 	private final @Nullable ScopedConnection parent;
@@ -75,6 +82,10 @@ public final class ScopedConnection extends Drains implements Connection, Wrappe
 	 */
 	public Mono<Void> end(Supplier<? extends Publisher<Void>> ending) {
 		return Mono.defer(() -> {
+			if (!ENDED.compareAndSet(this, 0, 1)) {
+				// Ended already (a cancel racing a failure): the enclosing scope heard of it once.
+				return Mono.empty();
+			}
 			seal();
 			Mono<Void> ended = whenQuiet(Mono.defer(() -> Mono.from(ending.get())));
 			ScopedConnection parent = this.parent;
@@ -94,8 +105,17 @@ public final class ScopedConnection extends Drains implements Connection, Wrappe
 			if (admit() == REFUSED) {
 				return Flux.error(refusal());
 			}
+			Publisher<T> started;
+			try {
+				// Drivers throw here for an incomplete binding: then nothing runs, and nothing is counted.
+				started = exchange.get();
+			}
+			catch (RuntimeException failure) {
+				ended();
+				return Flux.error(failure);
+			}
 			// A cancelled exchange runs on, counted by the transaction's connection, whose own end waits for it.
-			return Flux.<T>from(exchange.get()).doFinally(signal -> ended());
+			return Flux.<T>from(started).doFinally(signal -> ended());
 		});
 	}
 
@@ -131,24 +151,40 @@ public final class ScopedConnection extends Drains implements Connection, Wrappe
 		return Mono.empty();
 	}
 
+	/**
+	 * Refused: the transaction is its owner's to begin and end; nest with a savepoint.
+	 * @return a failed {@code Mono}
+	 */
 	@Override
 	public Publisher<Void> beginTransaction() {
-		return admitted(this.delegate::beginTransaction);
+		return NonClosingConnection.refuseTransactionControl("begin");
 	}
 
+	/**
+	 * Refused: the transaction is its owner's to begin and end; nest with a savepoint.
+	 * @return a failed {@code Mono}
+	 */
 	@Override
 	public Publisher<Void> beginTransaction(TransactionDefinition definition) {
-		return admitted(() -> this.delegate.beginTransaction(definition));
+		return NonClosingConnection.refuseTransactionControl("begin");
 	}
 
+	/**
+	 * Refused: the transaction is its owner's to begin and end.
+	 * @return a failed {@code Mono}
+	 */
 	@Override
 	public Publisher<Void> commitTransaction() {
-		return admitted(this.delegate::commitTransaction);
+		return NonClosingConnection.refuseTransactionControl("commit");
 	}
 
+	/**
+	 * Refused: the transaction is its owner's to begin and end.
+	 * @return a failed {@code Mono}
+	 */
 	@Override
 	public Publisher<Void> rollbackTransaction() {
-		return admitted(this.delegate::rollbackTransaction);
+		return NonClosingConnection.refuseTransactionControl("roll back");
 	}
 
 	@Override

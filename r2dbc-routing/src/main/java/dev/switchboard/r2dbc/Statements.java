@@ -8,19 +8,63 @@ final class Statements {
 	private Statements() {
 	}
 
+	/** Functions a read may call without writing: anything else called may write (nextval, a user's function). */
+	private static final java.util.Set<String> PURE_FUNCTIONS = java.util.Set.of("count", "sum", "min", "max", "avg",
+			"coalesce", "lower", "upper", "length", "abs", "round", "cast", "exists", "any", "all", "in", "now",
+			"concat", "substring", "trim", "nullif", "greatest", "least", "row", "array", "json_build_object",
+			"json_agg", "jsonb_build_object", "jsonb_agg", "json_object", "json_arrayagg", "json_array",
+			"string_agg", "group_concat", "if", "ifnull", "date", "extract");
+
 	/**
-	 * Tell whether a statement only reads: it starts, after blanks and comments are skipped, with
-	 * {@code SELECT}, {@code SHOW}, {@code VALUES} or {@code EXPLAIN} (without {@code ANALYZE},
-	 * which runs the statement). Conservative: anything else, a {@code WITH} included, may write.
+	 * Tell whether a statement only reads: one statement (no {@code ;} but a trailing one) that
+	 * starts, after blanks and comments, with {@code SELECT}, {@code SHOW}, {@code VALUES} or
+	 * {@code EXPLAIN} (without {@code ANALYZE}), has no {@code INTO}, and calls no function but
+	 * aggregates and a few scalar functions that cannot write. Conservative: anything else, a
+	 * {@code WITH}, {@code nextval(...)} or a user's function included, may write.
 	 * @param sql the statement
 	 * @return {@code true} if it cannot have changed data
 	 */
 	static boolean isRead(String sql) {
 		int at = skipBlanksAndComments(sql, 0);
-		if (startsWithWord(sql, at, "select") || startsWithWord(sql, at, "show") || startsWithWord(sql, at, "values")) {
-			return !containsWord(sql, "into");
+		boolean select = startsWithWord(sql, at, "select") || startsWithWord(sql, at, "show")
+				|| startsWithWord(sql, at, "values");
+		boolean explain = startsWithWord(sql, at, "explain") && !containsWord(sql, "analyze");
+		if (!select && !explain) {
+			return false;
 		}
-		return startsWithWord(sql, at, "explain") && !containsWord(sql, "analyze");
+		int semicolon = sql.indexOf(';');
+		if (semicolon >= 0 && !sql.substring(semicolon + 1).isBlank()) {
+			return false;
+		}
+		return explain || (!containsWord(sql, "into") && callsOnlyPureFunctions(sql));
+	}
+
+	/** Every {@code name(} in the text names a function of {@link #PURE_FUNCTIONS}; string literals included, conservatively. */
+	private static boolean callsOnlyPureFunctions(String sql) {
+		for (int open = sql.indexOf('('); open >= 0; open = sql.indexOf('(', open + 1)) {
+			int end = open;
+			while (end > 0 && Character.isWhitespace(sql.charAt(end - 1))) {
+				end--;
+			}
+			int start = end;
+			while (start > 0 && (Character.isLetterOrDigit(sql.charAt(start - 1)) || sql.charAt(start - 1) == '_')) {
+				start--;
+			}
+			if (start < end && !PURE_FUNCTIONS.contains(sql.substring(start, end).toLowerCase(java.util.Locale.ROOT))
+					&& !isKeyword(sql.substring(start, end))) {
+				return false;
+			}
+		}
+		return true;
+	}
+
+	/** Words that precede a parenthesis without calling anything. */
+	private static boolean isKeyword(String word) {
+		return switch (word.toLowerCase(java.util.Locale.ROOT)) {
+			case "select", "from", "where", "and", "or", "not", "on", "as", "join", "values", "union", "by", "having",
+					"when", "then", "else", "over", "filter", "using", "lateral", "with" -> true;
+			default -> false;
+		};
 	}
 
 	private static int skipBlanksAndComments(String sql, int from) {

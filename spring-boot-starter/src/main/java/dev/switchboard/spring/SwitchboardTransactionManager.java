@@ -56,6 +56,7 @@ public class SwitchboardTransactionManager extends R2dbcTransactionManager {
 			BeginWatch watch = new BeginWatch();
 			return super.doBegin(synchronizationManager, transaction, definition)
 					.contextWrite(TransactionBinding.beginning(watch))
+					.doOnSuccess(begun -> watch.begun())
 					.doOnCancel(watch::cancelled);
 		});
 	}
@@ -69,6 +70,9 @@ public class SwitchboardTransactionManager extends R2dbcTransactionManager {
 
 		private static final Object CANCELLED = new Object();
 
+		/** The begin succeeded: the transaction owns the connection; a late cancel leaves it. */
+		private static final Object BEGUN = new Object();
+
 		private final AtomicReference<Object> state = new AtomicReference<>();
 
 		@Override
@@ -78,9 +82,22 @@ public class SwitchboardTransactionManager extends R2dbcTransactionManager {
 			}
 		}
 
+		void begun() {
+			this.state.set(BEGUN);
+		}
+
 		void cancelled() {
-			if (this.state.getAndSet(CANCELLED) instanceof Connection connection) {
-				release(connection);
+			for (;;) {
+				Object now = this.state.get();
+				if (now == BEGUN || now == CANCELLED) {
+					return;
+				}
+				if (this.state.compareAndSet(now, CANCELLED)) {
+					if (now instanceof Connection connection) {
+						release(connection);
+					}
+					return;
+				}
 			}
 		}
 
