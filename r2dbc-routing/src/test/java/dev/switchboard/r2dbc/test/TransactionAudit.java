@@ -11,6 +11,7 @@ import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.ConnectionFactories;
 import io.r2dbc.spi.ConnectionFactory;
 import io.r2dbc.spi.R2dbcException;
+import io.r2dbc.spi.Result;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -80,7 +81,9 @@ public final class TransactionAudit {
 	 * Return how many server sessions of {@code database} are idle inside a transaction, after
 	 * giving a release in flight up to {@code settle} to finish: PostgreSQL
 	 * {@code pg_stat_activity.state} 'idle in transaction%', MariaDB a sleeping session that owns
-	 * a row of {@code information_schema.innodb_trx}.
+	 * a row of {@code information_schema.innodb_trx}, from a snapshot of it known to be taken
+	 * after the count began (InnoDB serves a cached one for as long as it is read at least every
+	 * 100 ms).
 	 * @param engine the engine
 	 * @param database a database only the calling test class uses
 	 * @param settle how long to wait for the count to reach zero
@@ -97,14 +100,63 @@ public final class TransactionAudit {
 	}
 
 	private static int countIdleInTransaction(Topology.Engine engine, String database) {
-		String sql = switch (engine.kind()) {
-			case POSTGRESQL -> "SELECT count(*) AS c FROM pg_stat_activity WHERE datname = $1"
-					+ " AND state LIKE 'idle in transaction%' AND pid <> pg_backend_pid()";
-			case MARIADB -> "SELECT count(*) AS c FROM information_schema.innodb_trx t"
-					+ " JOIN information_schema.processlist p ON p.id = t.trx_mysql_thread_id"
-					+ " WHERE p.db = ? AND p.command = 'Sleep'";
-		};
+		if (engine.kind() == Topology.Kind.MARIADB) {
+			return countIdleInTransactionMariaDb(engine, database);
+		}
+		String sql = "SELECT count(*) AS c FROM pg_stat_activity WHERE datname = $1"
+				+ " AND state LIKE 'idle in transaction%' AND pid <> pg_backend_pid()";
 		return ((Number) Sql.query(direct(engine, database), sql, database).get(0).get("c")).intValue();
+	}
+
+	/**
+	 * How long InnoDB keeps serving the same snapshot of {@code information_schema.innodb_trx}:
+	 * it takes a new one only if nobody read the last one for 100 ms ({@code CACHE_MIN_IDLE_TIME}
+	 * in {@code trx0i_s.cc}), and every read, by any session, restarts that clock.
+	 */
+	private static final Duration INNODB_TRX_CACHE_IDLE = Duration.ofMillis(100);
+
+	/** How long to wait for a snapshot of {@code innodb_trx} taken after the count began. */
+	private static final Duration FRESH_SNAPSHOT_TIMEOUT = Duration.ofSeconds(10);
+
+	/**
+	 * MariaDB: {@code innodb_trx} is a cached snapshot of unknown age, and a reader who polls it
+	 * more often than every 100 ms never sees a new one: a session that began a transaction in
+	 * between is missing (a false zero), one that ended it is still there. So the count opens its
+	 * own InnoDB transaction first, and trusts only a snapshot that lists it; an older one is read
+	 * again once the cache may refresh. The processlist, joined in the same query, is live.
+	 */
+	private static int countIdleInTransactionMariaDb(Topology.Engine engine, String database) {
+		String sql = "SELECT COALESCE(SUM(t.trx_mysql_thread_id = CONNECTION_ID()), 0) AS own,"
+				+ " COALESCE(SUM(p.db = ? AND p.command = 'Sleep'), 0) AS idle"
+				+ " FROM information_schema.innodb_trx t"
+				+ " LEFT JOIN information_schema.processlist p ON p.id = t.trx_mysql_thread_id";
+		ConnectionFactory factory = direct(engine, database);
+		long deadline = System.nanoTime() + FRESH_SNAPSHOT_TIMEOUT.toNanos();
+		int stale = 0;
+		while (true) {
+			long[] counts = Mono.usingWhen(factory.create(),
+					connection -> Flux.from(connection.createStatement("START TRANSACTION WITH CONSISTENT SNAPSHOT")
+							.execute())
+							.concatMap(Result::getRowsUpdated)
+							.then(Flux.from(connection.createStatement(sql).bind(0, database).execute())
+									.concatMap(result -> result.map(row -> new long[] {
+											((Number) row.get("own")).longValue(), ((Number) row.get("idle")).longValue() }))
+									.single()),
+					Connection::close)
+					.block(TIMEOUT);
+			if (counts[0] > 0) {
+				return (int) counts[1];
+			}
+			stale++;
+			if (System.nanoTime() > deadline) {
+				throw new IllegalStateException("information_schema.innodb_trx served " + stale + " snapshots older than the"
+						+ " count's own transaction for " + FRESH_SNAPSHOT_TIMEOUT + ": another session reads it more"
+						+ " often than every " + INNODB_TRX_CACHE_IDLE.toMillis() + " ms, so sessions idle in a"
+						+ " transaction cannot be counted");
+			}
+			// Not a guessed wait: the cache refreshes only after this long without a read, ours included.
+			sleep(INNODB_TRX_CACHE_IDLE.toMillis() + 20);
+		}
 	}
 
 	/**
