@@ -241,10 +241,13 @@ public final class TenantDatabase {
 		RoutedDsl.Contexts contexts = this.contexts.get(transaction.dataSource);
 		return Flux.usingWhen(Mono.defer(() -> {
 					ScopedConnection scoped = transaction.scope.open();
-					// Until usingWhen holds the scope, ending it is here: the enclosing scope waits for it.
+					// Until usingWhen holds the scope, ending it is here: the enclosing scope waits for it. A
+					// cancel may race the hand-over, and only one end runs: it rolls back what the work may
+					// have sent (after the SAVEPOINT, which runs to its end).
 					return Mono.from(connection.createSavepoint(name)).thenReturn(scoped)
 							.onErrorResume(failure -> scoped.end(Mono::empty).then(Mono.error(failure)))
-							.doOnCancel(() -> scoped.end(Mono::empty).subscribe());
+							.doOnCancel(() -> scoped.end(() -> connection.rollbackTransactionToSavepoint(name))
+									.onErrorComplete().subscribe());
 				}),
 				scoped -> {
 					DSLContext dsl = contexts.on(scoped);

@@ -64,6 +64,9 @@ final class CancelShield<T> implements CoreSubscriber<T>, Subscription {
 	/** Counted by {@link #drains} from its start (a fenced connection), not only after a cancel. */
 	private final boolean counted;
 
+	/** The statement whose results these are, for classifying their failures, or {@code null}. */
+	private final @Nullable String sql;
+
 	private @Nullable Subscription upstream;
 
 	/** {@link #CANCELLED} and {@link #TERMINATED}, each set once. */
@@ -76,12 +79,13 @@ final class CancelShield<T> implements CoreSubscriber<T>, Subscription {
 	private volatile RoutedResult[] handedOut = NONE;
 
 	private CancelShield(CoreSubscriber<? super T> actual, Kind kind, @Nullable RoutedConnection connection,
-			@Nullable Drains drains, boolean counted) {
+			@Nullable Drains drains, boolean counted, @Nullable String sql) {
 		this.actual = actual;
 		this.kind = kind;
 		this.connection = connection;
 		this.drains = drains;
 		this.counted = counted;
+		this.sql = sql;
 	}
 
 	/**
@@ -91,7 +95,7 @@ final class CancelShield<T> implements CoreSubscriber<T>, Subscription {
 	 */
 	@SuppressWarnings("unchecked")
 	private static <T> void admit(Publisher<? extends T> source, CoreSubscriber<? super T> actual, Kind kind,
-			@Nullable RoutedConnection connection, @Nullable Drains drains, boolean end) {
+			@Nullable RoutedConnection connection, @Nullable Drains drains, boolean end, @Nullable String sql) {
 		int admitted = drains == null ? Drains.UNCOUNTED : end ? drains.admitEnd() : drains.admit();
 		if (admitted == Drains.REFUSED) {
 			Operators.error(actual, drains.refusal());
@@ -106,7 +110,7 @@ final class CancelShield<T> implements CoreSubscriber<T>, Subscription {
 			return;
 		}
 		((Publisher<T>) source).subscribe(new CancelShield<>(actual, kind, connection, drains,
-				admitted == Drains.COUNTED));
+				admitted == Drains.COUNTED, sql));
 	}
 
 	/**
@@ -115,14 +119,15 @@ final class CancelShield<T> implements CoreSubscriber<T>, Subscription {
 	 * @param source the driver's {@code execute()}
 	 * @param connection the connection that classifies the results' failures, or {@code null}
 	 * @param drains what counts the exchange while it runs on after a cancel, or {@code null}
+	 * @param sql the statement, for classifying its results' failures, or {@code null} (a batch)
 	 * @return the shielded publisher
 	 */
 	static Flux<Result> results(Publisher<? extends Result> source, @Nullable RoutedConnection connection,
-			@Nullable Drains drains) {
+			@Nullable Drains drains, @Nullable String sql) {
 		return new Flux<>() {
 			@Override
 			public void subscribe(CoreSubscriber<? super Result> actual) {
-				admit(source, actual, Kind.RESULTS, connection, drains, false);
+				admit(source, actual, Kind.RESULTS, connection, drains, false, sql);
 			}
 		};
 	}
@@ -138,7 +143,7 @@ final class CancelShield<T> implements CoreSubscriber<T>, Subscription {
 		return new Mono<>() {
 			@Override
 			public void subscribe(CoreSubscriber<? super T> actual) {
-				admit(source, actual, Kind.ONE, null, drains, false);
+				admit(source, actual, Kind.ONE, null, drains, false, null);
 			}
 		};
 	}
@@ -155,7 +160,7 @@ final class CancelShield<T> implements CoreSubscriber<T>, Subscription {
 		return new Mono<>() {
 			@Override
 			public void subscribe(CoreSubscriber<? super T> actual) {
-				admit(source, actual, Kind.ONE, null, drains, true);
+				admit(source, actual, Kind.ONE, null, drains, true, null);
 			}
 		};
 	}
@@ -172,7 +177,7 @@ final class CancelShield<T> implements CoreSubscriber<T>, Subscription {
 		return new Mono<>() {
 			@Override
 			public void subscribe(CoreSubscriber<? super Connection> actual) {
-				source.subscribe(new CancelShield<>(actual, Kind.CONNECTION, null, null, false));
+				source.subscribe(new CancelShield<>(actual, Kind.CONNECTION, null, null, false, null));
 			}
 		};
 	}
@@ -202,7 +207,7 @@ final class CancelShield<T> implements CoreSubscriber<T>, Subscription {
 			}
 			return;
 		}
-		RoutedResult result = new RoutedResult((Result) element, this.connection);
+		RoutedResult result = new RoutedResult((Result) element, this.connection, this.sql);
 		RoutedResult[] before = this.handedOut;
 		RoutedResult[] after = Arrays.copyOf(before, before.length + 1);
 		after[before.length] = result;

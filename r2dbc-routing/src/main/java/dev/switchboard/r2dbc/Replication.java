@@ -92,7 +92,7 @@ enum Replication {
 	}
 
 	private static Mono<ReplicationPosition> position(Connection connection, String sql, @Nullable Drains drains) {
-		return CancelShield.results(connection.createStatement(sql).execute(), null, drains)
+		return CancelShield.results(connection.createStatement(sql).execute(), null, drains, null)
 				.concatMap(result -> result.map((row, metadata) -> {
 					String value = row.get(0, String.class);
 					return value == null ? "" : value.strip();

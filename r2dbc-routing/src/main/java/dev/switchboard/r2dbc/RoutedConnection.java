@@ -273,17 +273,25 @@ public sealed class RoutedConnection extends Drains implements Connection, Wrapp
 	 * (a lost connection loses nothing) from a write in autocommit (its outcome is unknown)
 	 */
 	Flux<Result> execute(Publisher<? extends Result> results, @Nullable String sql) {
-		return CancelShield.results(results, this, this).onErrorMap(failure -> this.inTransaction
-				|| this.target.role() != Role.PRIMARY || (sql != null && Statements.isRead(sql))
-						? classify(failure)
-						: classifyInDoubt(failure, "a write in autocommit"));
+		return CancelShield.results(results, this, this, sql).onErrorMap(failure -> classifyStatement(failure, sql));
 	}
 
-	/** Classify failures of reading a result: the caller's own code ({@link RoutedResult}) passes. */
-	<T> Flux<T> guardMany(Publisher<T> publisher) {
+	/**
+	 * Classify failures of reading a result: the caller's own code ({@link RoutedResult}) passes;
+	 * the driver's are classified as the statement's (an autocommit write's answer may be lost
+	 * while its result is read).
+	 */
+	<T> Flux<T> guardMany(Publisher<T> publisher, @Nullable String sql) {
 		return Flux.from(publisher).onErrorMap(failure -> failure instanceof RoutedResult.CallerFailure caller
 				? caller.getCause()
-				: classify(failure));
+				: classifyStatement(failure, sql));
+	}
+
+	/** A write in autocommit on the primary whose connection was lost may have been applied. */
+	private DataError classifyStatement(Throwable failure, @Nullable String sql) {
+		return this.inTransaction || this.target.role() != Role.PRIMARY || (sql != null && Statements.isRead(sql))
+				? classify(failure)
+				: classifyInDoubt(failure, "a write in autocommit");
 	}
 
 	@Override

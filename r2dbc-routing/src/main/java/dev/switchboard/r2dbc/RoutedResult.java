@@ -37,18 +37,23 @@ final class RoutedResult implements Result, Wrapped<Result> {
 	/** The result whose claim this one shares: itself, or the result it was filtered from. */
 	private final RoutedResult root;
 
+	/** The statement, read only when reading fails: a write's lost answer is in doubt. */
+	private final @Nullable String sql;
+
 	private volatile int claimed;
 
-	RoutedResult(Result delegate, @Nullable RoutedConnection connection) {
+	RoutedResult(Result delegate, @Nullable RoutedConnection connection, @Nullable String sql) {
 		this.delegate = delegate;
 		this.connection = connection;
 		this.root = this;
+		this.sql = sql;
 	}
 
 	private RoutedResult(Result delegate, @Nullable RoutedConnection connection, RoutedResult root) {
 		this.delegate = delegate;
 		this.connection = connection;
 		this.root = root;
+		this.sql = root.sql;
 	}
 
 	/**
@@ -131,7 +136,7 @@ final class RoutedResult implements Result, Wrapped<Result> {
 	private <T> Flux<T> read(Supplier<Publisher<T>> reading) {
 		Flux<T> rows = Flux.defer(() -> claim() ? reading.get() : Flux.error(new IllegalStateException(
 				"This result was already read, or was read to its end and dropped after its statement was cancelled")));
-		return this.connection == null ? rows : this.connection.guardMany(rows);
+		return this.connection == null ? rows : this.connection.guardMany(rows, this.sql);
 	}
 
 	@Override

@@ -28,7 +28,7 @@ class CancelShieldTest {
 	void aCancelBeforeAnyResultLetsTheExchangeRunOutAndReadsWhatArrives() {
 		TestPublisher<Result> exchange = TestPublisher.create();
 		TestSubscriber<Result> subscriber = TestSubscriber.create();
-		CancelShield.results(exchange, null, null).subscribe(subscriber);
+		CancelShield.results(exchange, null, null, null).subscribe(subscriber);
 		subscriber.request(1);
 
 		subscriber.cancel();
@@ -60,7 +60,7 @@ class CancelShieldTest {
 		TestPublisher<Result> exchange = TestPublisher.create();
 		List<Result> received = new CopyOnWriteArrayList<>();
 		TestSubscriber<Result> subscriber = TestSubscriber.builder().initialRequest(2).build();
-		CancelShield.results(exchange, null, null).doOnNext(received::add).subscribe(subscriber);
+		CancelShield.results(exchange, null, null, null).doOnNext(received::add).subscribe(subscriber);
 		FakeResult read = new FakeResult();
 		FakeResult unread = new FakeResult();
 
@@ -114,7 +114,7 @@ class CancelShieldTest {
 		Drains drains = new Drains();
 		TestPublisher<Result> exchange = TestPublisher.create();
 		TestSubscriber<Result> subscriber = TestSubscriber.create();
-		CancelShield.results(exchange, null, drains).subscribe(subscriber);
+		CancelShield.results(exchange, null, drains, null).subscribe(subscriber);
 
 		exchange.complete();
 		subscriber.cancel();

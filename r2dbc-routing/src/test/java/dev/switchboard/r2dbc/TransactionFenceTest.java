@@ -165,6 +165,46 @@ class TransactionFenceTest {
 	}
 
 	@Test
+	void aConnectionLostWhileAnAutocommitWritesResultIsReadLeavesTheOutcomeUnknown() {
+		// The insert may have been applied: its answer was lost while its result was being read.
+		ScriptedConnection losing = new ScriptedConnection("PostgreSQL", sql -> new io.r2dbc.spi.Result() {
+			@Override
+			public org.reactivestreams.Publisher<Long> getRowsUpdated() {
+				return Mono.error(new R2dbcNonTransientResourceException("Connection closed", "08006"));
+			}
+
+			@Override
+			public <T> org.reactivestreams.Publisher<T> map(
+					java.util.function.BiFunction<io.r2dbc.spi.Row, io.r2dbc.spi.RowMetadata, ? extends T> mapping) {
+				return Mono.error(new R2dbcNonTransientResourceException("Connection closed", "08006"));
+			}
+
+			@Override
+			public io.r2dbc.spi.Result filter(java.util.function.Predicate<Segment> filter) {
+				return this;
+			}
+
+			@Override
+			public <T> org.reactivestreams.Publisher<T> flatMap(
+					java.util.function.Function<Segment, ? extends org.reactivestreams.Publisher<? extends T>> mapping) {
+				return Mono.error(new R2dbcNonTransientResourceException("Connection closed", "08006"));
+			}
+		});
+		RoutingConnectionFactory routing = new RoutingConnectionFactory(TenantRegistry.builder()
+				.dataSource(new OneServer("pg", losing.factory())).tenant("acme", "pg").build());
+		Connection connection = routing.create().contextWrite(RoutingContext.forTenant("acme")).block();
+
+		StepVerifier.create(insert(connection))
+				.expectErrorSatisfies(error -> assertThat(((DataError) error).kind()).isEqualTo(DataError.Kind.OUTCOME_UNKNOWN))
+				.verify();
+		StepVerifier.create(Flux.from(connection.createStatement("SELECT 1").execute())
+						.flatMap(result -> result.map((row, metadata) -> 1))
+						.contextWrite(RoutingContext.forTenant("acme")))
+				.expectErrorSatisfies(error -> assertThat(((DataError) error).kind()).isEqualTo(DataError.Kind.TRANSIENT))
+				.verify();
+	}
+
+	@Test
 	void aFailureOfTheCallersMappingPassesUnchanged() {
 		Connection connection = this.routing.create().contextWrite(RoutingContext.forTenant("acme")).block();
 		IllegalStateException mine = new IllegalStateException("mine");
