@@ -48,11 +48,21 @@ final class HandOff extends RoutedConnection implements CoreSubscriber<Connectio
 
 	private final CoreSubscriber<? super Connection> actual;
 
-	/** A read to a replica of a {@link ReplicatedDataSource} may be sent elsewhere once. */
-	private boolean mayFailOver;
+	/** Never allowed to fail over. */
+	private static final byte NO_FAILOVER = 0;
 
-	/** Whether this hand-off was ever allowed to fail over: only then is demand remembered. */
-	private final boolean failover;
+	/** A read to a replica of a {@link ReplicatedDataSource}: may be sent elsewhere once. */
+	private static final byte MAY_FAIL_OVER = 1;
+
+	/** Failed over once: not again. */
+	private static final byte FAILED_OVER = 2;
+
+	/**
+	 * One byte for both "may fail over" and "was ever allowed to" (only then is demand
+	 * remembered): the routing path's one object stays at 56 bytes. Written by onError, read by
+	 * request() on any thread: both values it can see there mean "allowed", so a plain field does.
+	 */
+	private byte failover;
 
 	/**
 	 * Written with release semantics when the first upstream arrives (before the subscriber can
@@ -72,8 +82,7 @@ final class HandOff extends RoutedConnection implements CoreSubscriber<Connectio
 			RoutingListener listener, Use use) {
 		super(target, tenant, listener, context, use);
 		this.actual = actual;
-		this.mayFailOver = use == Use.READ_WITH_FAILOVER;
-		this.failover = this.mayFailOver;
+		this.failover = use == Use.READ_WITH_FAILOVER ? MAY_FAIL_OVER : NO_FAILOVER;
 	}
 
 	@Override
@@ -117,8 +126,8 @@ final class HandOff extends RoutedConnection implements CoreSubscriber<Connectio
 		this.listener.failed(this.context, error);
 		if (failed.dataSource() instanceof ReplicatedDataSource replicated) {
 			replicated.reportFailure(failed, error);
-			if (this.mayFailOver && !this.cancelled && DataErrorClassifier.isTargetFailure(error)) {
-				this.mayFailOver = false;
+			if (this.failover == MAY_FAIL_OVER && !this.cancelled && DataErrorClassifier.isTargetFailure(error)) {
+				this.failover = FAILED_OVER;
 				DataSource.Target next = replicated.select(AccessIntent.READ);
 				if (next != null && next != failed) {
 					this.target = next;
@@ -143,7 +152,7 @@ final class HandOff extends RoutedConnection implements CoreSubscriber<Connectio
 	@Override
 	public void request(long n) {
 		if (Operators.validate(n)) {
-			if (this.failover) {
+			if (this.failover != NO_FAILOVER) {
 				this.requested = true;
 			}
 			Subscription current = (Subscription) UPSTREAM.getVolatile(this);

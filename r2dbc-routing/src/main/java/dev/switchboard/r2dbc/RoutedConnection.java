@@ -70,15 +70,7 @@ public sealed class RoutedConnection extends Drains implements Connection, Wrapp
 	/** Routed for a write, a transaction or an unknown intent: may leave a causal position. */
 	private final boolean write;
 
-	private final boolean transaction;
-
 	private volatile boolean closed;
-
-	/** Set when a statement of another tenant was refused: the transaction may only roll back. */
-	private volatile @Nullable DataError rollbackOnly;
-
-	/** Between a {@code BEGIN} and its end: a lost connection then loses nothing committed. */
-	private volatile boolean inTransaction;
 
 	/** Whether a statement or batch was created: only then can a causal write have happened. */
 	private volatile boolean used;
@@ -112,7 +104,9 @@ public sealed class RoutedConnection extends Drains implements Connection, Wrapp
 		this.listener = listener;
 		this.context = context;
 		this.write = use == Use.WRITE || use == Use.TRANSACTION;
-		this.transaction = use == Use.TRANSACTION;
+		if (use == Use.TRANSACTION) {
+			fenceForTransaction();
+		}
 	}
 
 	/**
@@ -122,8 +116,7 @@ public sealed class RoutedConnection extends Drains implements Connection, Wrapp
 	 */
 	final RoutedConnection connected(Connection delegate) {
 		this.delegate = delegate;
-		if (this.transaction) {
-			fence();
+		if (ownsTransaction()) {
 			TransactionBinding binding = TransactionBinding.find(this.context);
 			if (binding != null && binding.isBeginning()) {
 				binding.created(this);
@@ -239,7 +232,7 @@ public sealed class RoutedConnection extends Drains implements Connection, Wrapp
 			return null;
 		}
 		DataError conflict = DataError.routingConflict(this.tenant, this.target.dataSource().name(), requested);
-		this.rollbackOnly = conflict;
+		rollbackOnly(conflict);
 		this.listener.failed(caller, conflict);
 		return conflict;
 	}
@@ -289,7 +282,7 @@ public sealed class RoutedConnection extends Drains implements Connection, Wrapp
 
 	/** A write in autocommit on the primary whose connection was lost may have been applied. */
 	private DataError classifyStatement(Throwable failure, @Nullable String sql) {
-		return this.inTransaction || this.target.role() != Role.PRIMARY || (sql != null && Statements.isRead(sql))
+		return inTransaction() || this.target.role() != Role.PRIMARY || (sql != null && Statements.isRead(sql))
 				? classify(failure)
 				: classifyInDoubt(failure, "a write in autocommit");
 	}
@@ -316,10 +309,7 @@ public sealed class RoutedConnection extends Drains implements Connection, Wrapp
 	 * statements its cancelled transaction already admitted, and sends its rollback after them.
 	 */
 	private void beginning() {
-		this.inTransaction = true;
-		if (!this.transaction) {
-			fence();
-		}
+		inTransaction(true);
 	}
 
 	/**
@@ -329,12 +319,12 @@ public sealed class RoutedConnection extends Drains implements Connection, Wrapp
 	 */
 	private Mono<Void> end(java.util.function.Supplier<Publisher<Void>> ending) {
 		return Mono.defer(() -> {
-			if (this.transaction) {
+			if (ownsTransaction()) {
 				seal();
 			}
 			// Cleared once the end is over: a statement admitted before it is still inside the transaction.
 			return whenQuiet(CancelShield.end(Mono.defer(() -> Mono.from(ending.get())), this))
-					.doFinally(signal -> this.inTransaction = false);
+					.doFinally(signal -> inTransaction(false));
 		});
 	}
 
@@ -385,7 +375,7 @@ public sealed class RoutedConnection extends Drains implements Connection, Wrapp
 	@Override
 	public Mono<Void> commitTransaction() {
 		return Mono.defer(() -> {
-			DataError conflict = this.rollbackOnly;
+			DataError conflict = (DataError) rollbackOnly();
 			if (conflict != null) {
 				return end(this.delegate::rollbackTransaction).onErrorMap(this::classify).then(Mono.error(conflict));
 			}
