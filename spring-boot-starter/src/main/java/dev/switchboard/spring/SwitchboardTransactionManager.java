@@ -56,7 +56,9 @@ public class SwitchboardTransactionManager extends R2dbcTransactionManager {
 			BeginWatch watch = new BeginWatch();
 			return super.doBegin(synchronizationManager, transaction, definition)
 					.contextWrite(TransactionBinding.beginning(watch))
-					.doOnSuccess(begun -> watch.begun())
+					// Also after a successful begin: a cancel that still reaches it here comes before
+					// Spring's operator holds the transaction, which it then never ends (measured: a
+					// 'begun' state that ignored such cancels left 2 of 8 connections in a transaction).
 					.doOnCancel(watch::cancelled);
 		});
 	}
@@ -70,9 +72,6 @@ public class SwitchboardTransactionManager extends R2dbcTransactionManager {
 
 		private static final Object CANCELLED = new Object();
 
-		/** The begin succeeded: the transaction owns the connection; a late cancel leaves it. */
-		private static final Object BEGUN = new Object();
-
 		private final AtomicReference<Object> state = new AtomicReference<>();
 
 		@Override
@@ -82,22 +81,9 @@ public class SwitchboardTransactionManager extends R2dbcTransactionManager {
 			}
 		}
 
-		void begun() {
-			this.state.set(BEGUN);
-		}
-
 		void cancelled() {
-			for (;;) {
-				Object now = this.state.get();
-				if (now == BEGUN || now == CANCELLED) {
-					return;
-				}
-				if (this.state.compareAndSet(now, CANCELLED)) {
-					if (now instanceof Connection connection) {
-						release(connection);
-					}
-					return;
-				}
+			if (this.state.getAndSet(CANCELLED) instanceof Connection connection) {
+				release(connection);
 			}
 		}
 
