@@ -125,6 +125,20 @@ class Drains {
 		}
 	}
 
+	/** The failure of the commit whose outcome is unknown, or {@code null}. */
+	final @Nullable Object inDoubt() {
+		Count count = this.count;
+		return count != null ? count.inDoubt : null;
+	}
+
+	/** Remember that the transaction's commit was in flight when its connection was lost. */
+	final void inDoubt(Object failure) {
+		Count count = this.count;
+		if (count != null) {
+			count.inDoubt = failure;
+		}
+	}
+
 	/**
 	 * Ask whether an exchange may start: one volatile read where nothing was ever cancelled,
 	 * fenced or sealed.
@@ -235,6 +249,9 @@ class Drains {
 
 		/** A refused statement for another tenant: the transaction may only roll back. */
 		private volatile @Nullable Object rollbackOnly;
+
+		/** The failure of a commit whose outcome is unknown: no rollback can tell more. */
+		private volatile @Nullable Object inDoubt;
 
 		/** Counted exchanges that have not ended yet, and the {@link #SEALED} bit. */
 		private volatile int running;

@@ -379,7 +379,13 @@ public sealed class RoutedConnection extends Drains implements Connection, Wrapp
 			if (conflict != null) {
 				return end(this.delegate::rollbackTransaction).onErrorMap(this::classify).then(Mono.error(conflict));
 			}
-			return end(this.delegate::commitTransaction).onErrorMap(failure -> classifyInDoubt(failure, "the commit"));
+			return end(this.delegate::commitTransaction).onErrorMap(failure -> {
+				DataError error = classifyInDoubt(failure, "the commit");
+				if (error.kind() == DataError.Kind.OUTCOME_UNKNOWN) {
+					inDoubt(error);
+				}
+				return error;
+			});
 		});
 	}
 
@@ -426,11 +432,18 @@ public sealed class RoutedConnection extends Drains implements Connection, Wrapp
 
 	/**
 	 * Roll back, after the exchanges already admitted have ended; on a connection made for a
-	 * transaction, no statement is admitted after it.
+	 * transaction, no statement is admitted after it. After a commit whose outcome is unknown it
+	 * sends nothing and fails with that commit's {@link DataError.Kind#OUTCOME_UNKNOWN}.
 	 */
 	@Override
 	public Mono<Void> rollbackTransaction() {
-		return end(this.delegate::rollbackTransaction).onErrorMap(this::classify);
+		return Mono.defer(() -> {
+			// Transaction managers roll back after a failed commit (Spring's does), and report the
+			// rollback's failure instead: after a commit in doubt, the rollback says so.
+			Object doubt = inDoubt();
+			return doubt != null ? Mono.error((DataError) doubt)
+					: end(this.delegate::rollbackTransaction).onErrorMap(this::classify);
+		});
 	}
 
 	@Override

@@ -148,6 +148,11 @@ class TransactionFenceTest {
 		StepVerifier.create(Mono.from(connection.commitTransaction()))
 				.expectErrorSatisfies(error -> assertThat(((DataError) error).kind()).isEqualTo(DataError.Kind.OUTCOME_UNKNOWN))
 				.verify();
+		// Spring rolls back after a failed commit and reports the rollback's failure instead.
+		StepVerifier.create(Mono.from(connection.rollbackTransaction()))
+				.expectErrorSatisfies(error -> assertThat(((DataError) error).kind()).isEqualTo(DataError.Kind.OUTCOME_UNKNOWN))
+				.verify();
+		assertThat(this.driver.sent).containsExactly("BEGIN", "COMMIT");
 	}
 
 	@Test
