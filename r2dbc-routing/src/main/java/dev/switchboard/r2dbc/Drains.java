@@ -23,9 +23,10 @@ import reactor.core.publisher.Mono;
  *
  * <p>Two submitters at once are what r2dbc-mysql 1.4.3's {@code RequestQueue} does not survive:
  * when one exchange ends just as another is offered, the queue can run the second while marked
- * idle, and a third then runs beside it on the same connection. Counting costs nothing on an
- * exchange that is not cancelled; a cancelled one costs two atomic additions, and the first on a
- * connection one small object.
+ * idle, and a third then runs beside it on the same connection. Outside a transaction, counting
+ * costs nothing on an exchange that is not cancelled; a cancelled one costs two atomic additions,
+ * and the first on a connection one small object. Inside one, every exchange costs a
+ * compare-and-set and a decrement.
  *
  * <p>Subclassed by what holds one connection ({@link RoutedConnection}, the causal wait), so that
  * the hot path allocates nothing more; the probe uses an instance of its own.
@@ -45,8 +46,9 @@ class Drains {
 	static final int REFUSED = -1;
 
 	/**
-	 * Made by the first cancel that leaves an exchange running, or by {@link #fence()} or
-	 * {@link #seal()}: one field on the routing path.
+	 * Made by the first cancel that leaves an exchange running, or by {@link #fence()} (a
+	 * transaction): one field on the routing path. It also holds the transaction's state, so that
+	 * the connection itself stays small.
 	 */
 	private volatile @Nullable Count count;
 
