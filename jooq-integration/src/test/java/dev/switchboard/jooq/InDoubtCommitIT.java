@@ -1,13 +1,6 @@
 package dev.switchboard.jooq;
 
 import java.time.Duration;
-import java.util.HashSet;
-import java.util.List;
-import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
 import dev.switchboard.api.DataError;
@@ -15,9 +8,8 @@ import dev.switchboard.api.RoutingContext;
 import dev.switchboard.r2dbc.ReplicatedDataSource;
 import dev.switchboard.r2dbc.RoutingConnectionFactory;
 import dev.switchboard.r2dbc.TenantRegistry;
-import dev.switchboard.r2dbc.test.Await;
 import dev.switchboard.r2dbc.test.FaultTopology;
-import dev.switchboard.r2dbc.test.Sql;
+import dev.switchboard.r2dbc.test.InDoubtLoad;
 import dev.switchboard.r2dbc.test.Topology;
 import org.jooq.SQLDialect;
 import org.jooq.impl.DSL;
@@ -25,11 +17,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import reactor.core.Disposable;
-import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
-import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The primary stopped hard under write load, on the fault topology: a write whose answer was lost
@@ -80,77 +69,14 @@ class InDoubtCommitIT {
 	@EnumSource(Topology.Kind.class)
 	void aWriteWhoseAnswerWasLostIsReportedAsOutcomeUnknownAndNoAcknowledgedRowIsMissing(Topology.Kind kind) {
 		TenantDatabase db = build(kind);
-		Topology.Engine engine = fault.topology().engine(kind);
 		Function<String, Mono<Integer>> inTransaction = id -> db.transactional(dsl -> Mono.from(
 				dsl.insertInto(DSL.table(TABLE)).columns(DSL.field("id", String.class)).values(id))).last();
 		Function<String, Mono<Integer>> autocommit = id -> db.execute(dsl -> dsl.insertInto(DSL.table(TABLE))
 				.columns(DSL.field("id", String.class)).values(id));
 
-		Set<String> acknowledged = ConcurrentHashMap.newKeySet();
-		Set<String> unknown = ConcurrentHashMap.newKeySet();
-		Set<String> failed = ConcurrentHashMap.newKeySet();
-		Map<DataError.Kind, AtomicInteger> kinds = new ConcurrentHashMap<>();
-		List<Throwable> unclassified = new java.util.concurrent.CopyOnWriteArrayList<>();
-		AtomicBoolean running = new AtomicBoolean(true);
-		AtomicInteger attempts = new AtomicInteger();
-		String prefix = kind.name().charAt(0) + "-" + System.nanoTime() + "-";
-		Disposable load = Flux.range(0, Integer.MAX_VALUE)
-				.takeWhile(i -> running.get())
-				.flatMap(i -> {
-					// Not UUID.randomUUID(): SecureRandom may block, and BlockHound watches these threads.
-					String id = prefix + i;
-					attempts.incrementAndGet();
-					return (i % 2 == 0 ? inTransaction : autocommit).apply(id)
-							.contextWrite(RoutingContext.forTenant("doubt"))
-							.doOnNext(count -> acknowledged.add(id))
-							.onErrorResume(failure -> {
-								DataError error = DataError.find(failure);
-								if (error == null) {
-									unclassified.add(failure);
-								}
-								else {
-									kinds.computeIfAbsent(error.kind(), k -> new AtomicInteger()).incrementAndGet();
-								}
-								(error != null && error.kind() == DataError.Kind.OUTCOME_UNKNOWN ? unknown : failed).add(id);
-								return Mono.empty();
-							});
-				}, 16)
-				.subscribe();
-		try {
-			Await.until(Duration.ofSeconds(20), () -> acknowledged.size() >= 500);
-		}
-		catch (AssertionError slow) {
-			running.set(false);
-			throw new AssertionError("the load did not get going: " + attempts.get() + " writes, " + acknowledged.size()
-					+ " acknowledged, failures " + kinds + ", unclassified " + unclassified, slow);
-		}
-		fault.kill(engine.primary());
-		Await.until(Duration.ofSeconds(20), () -> !failed.isEmpty() || !unknown.isEmpty());
-		running.set(false);
-		Await.until(Duration.ofSeconds(30), load::isDisposed);
-		fault.start(engine.primary());
-
-		Set<String> present = new HashSet<>();
-		for (Map<String, Object> row : Sql.query(engine.connectionFactory(engine.primary()),
-				"SELECT id FROM " + TABLE + " WHERE id LIKE '" + prefix + "%'")) {
-			present.add((String) row.get("id"));
-		}
-		Set<String> missing = new HashSet<>(acknowledged);
-		missing.removeAll(present);
-		Set<String> presentButReportedFailed = new HashSet<>(failed);
-		presentButReportedFailed.retainAll(present);
-		Set<String> unknownAndPresent = new HashSet<>(unknown);
-		unknownAndPresent.retainAll(present);
-		System.out.printf("in doubt %s: %d writes, %d acknowledged, %d failed by kind %s, %d outcome unknown (%d of"
-				+ " them applied), %d unclassified; acknowledged but missing %d, applied but reported failed %d%n", kind,
-				attempts.get(), acknowledged.size(), failed.size(), kinds, unknown.size(), unknownAndPresent.size(),
-				unclassified.size(), missing.size(), presentButReportedFailed.size());
-
-		assertThat(unclassified).as("every failure is a DataError").isEmpty();
-		assertThat(missing).as("acknowledged rows missing on the primary").isEmpty();
-		assertThat(presentButReportedFailed).as("applied rows whose write was reported as a plain failure").isEmpty();
-		present.removeAll(acknowledged);
-		present.removeAll(unknown);
-		assertThat(present).as("rows on the primary nobody was told about").isEmpty();
+		InDoubtLoad.run("in doubt", fault, kind, TABLE, id -> {
+			Mono<Integer> write = id.charAt(id.length() - 1) % 2 == 0 ? inTransaction.apply(id) : autocommit.apply(id);
+			return write.contextWrite(RoutingContext.forTenant("doubt"));
+		});
 	}
 }
