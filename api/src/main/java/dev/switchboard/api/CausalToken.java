@@ -55,12 +55,9 @@ public final class CausalToken {
 			throw DataError.invalidCausalToken(value, "expected <datasource>@<position>");
 		}
 		String dataSource = value.substring(0, at);
-		for (int i = 0; i < dataSource.length(); i++) {
-			char c = dataSource.charAt(i);
-			if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_'
-					|| c == '-')) {
-				throw DataError.invalidCausalToken(value, "the datasource name has a character outside [A-Za-z0-9._-]");
-			}
+		String problem = Names.problem(dataSource);
+		if (problem != null) {
+			throw DataError.invalidCausalToken(value, "the datasource name " + problem);
 		}
 		try {
 			return new CausalToken(dataSource, ReplicationPosition.parse(value.substring(at + 1)));

@@ -6,6 +6,7 @@ import java.util.concurrent.TimeoutException;
 import io.r2dbc.spi.R2dbcException;
 import io.r2dbc.spi.R2dbcNonTransientResourceException;
 import io.r2dbc.spi.R2dbcTransientException;
+import io.r2dbc.spi.R2dbcTransientResourceException;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -113,8 +114,8 @@ public final class DataErrorClassifier {
 						|| sqlState.equals("57P02") || sqlState.equals("57P03"));
 			};
 		}
-		if (r2dbc instanceof io.r2dbc.spi.R2dbcNonTransientResourceException
-				|| r2dbc instanceof io.r2dbc.spi.R2dbcTransientResourceException) {
+		if (r2dbc instanceof R2dbcNonTransientResourceException
+				|| r2dbc instanceof R2dbcTransientResourceException) {
 			return true;
 		}
 		int depth = 0;

@@ -3,6 +3,7 @@ package dev.switchboard.api;
 import java.util.List;
 
 import io.r2dbc.spi.ConnectionFactory;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One logical database: a primary and zero or more read replicas, each behind its own
@@ -37,7 +38,7 @@ public interface DataSource {
 	 * datasource allows it)
 	 * @return the chosen target, or {@code null} when a read finds no healthy server
 	 */
-	@org.jspecify.annotations.Nullable Target select(AccessIntent intent);
+	@Nullable Target select(AccessIntent intent);
 
 	/**
 	 * Return how this datasource serves the reads of a request that has written.
@@ -76,5 +77,26 @@ public interface DataSource {
 		 * @return the connection factory
 		 */
 		ConnectionFactory connectionFactory();
+
+		/**
+		 * Tell this target that a connection or statement on it failed. A target that tracks its
+		 * server's health takes itself out of rotation when the failure says the server is
+		 * unreachable or going away ({@link DataErrorClassifier#isTargetFailure}); the failure of a
+		 * single statement leaves it alone. Routing calls this for every failure it sees; by
+		 * default nothing happens.
+		 * @param failure the failure seen on this target
+		 * @return {@code true} if this call took the target out of rotation
+		 */
+		default boolean reportFailure(Throwable failure) {
+			return false;
+		}
+
+		/**
+		 * Return what the datasource knows of this target's server, for health pages and tests.
+		 * @return its status; by default {@link TargetStatus#UNTRACKED}
+		 */
+		default TargetStatus status() {
+			return TargetStatus.UNTRACKED;
+		}
 	}
 }

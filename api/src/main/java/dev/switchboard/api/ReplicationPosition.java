@@ -1,6 +1,8 @@
 package dev.switchboard.api;
 
 import java.util.Arrays;
+import java.util.Locale;
+import java.util.TreeMap;
 
 import org.jspecify.annotations.Nullable;
 
@@ -103,8 +105,8 @@ public abstract sealed class ReplicationPosition permits ReplicationPosition.Wal
 
 		@Override
 		public String toString() {
-			return Long.toHexString(this.lsn >>> 32).toUpperCase(java.util.Locale.ROOT) + "/"
-					+ Long.toHexString(this.lsn & 0xFFFFFFFFL).toUpperCase(java.util.Locale.ROOT);
+			return Long.toHexString(this.lsn >>> 32).toUpperCase(Locale.ROOT) + "/"
+					+ Long.toHexString(this.lsn & 0xFFFFFFFFL).toUpperCase(Locale.ROOT);
 		}
 	}
 
@@ -197,7 +199,7 @@ public abstract sealed class ReplicationPosition permits ReplicationPosition.Wal
 			if (that.covers(this)) {
 				return that;
 			}
-			java.util.TreeMap<Long, long[]> merged = new java.util.TreeMap<>();
+			TreeMap<Long, long[]> merged = new TreeMap<>();
 			for (GtidPosition side : new GtidPosition[] { this, that }) {
 				for (int i = 0; i < side.domains.length; i++) {
 					long[] gtid = { side.domains[i], side.servers[i], side.sequences[i] };

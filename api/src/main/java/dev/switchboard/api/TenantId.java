@@ -15,7 +15,7 @@ import org.jspecify.annotations.Nullable;
 public final class TenantId implements Comparable<TenantId> {
 
 	/** The longest accepted tenant id. */
-	public static final int MAX_LENGTH = 64;
+	public static final int MAX_LENGTH = Names.MAX_LENGTH;
 
 	/** How many leading characters {@link #head} and {@link #tail} hold. */
 	private static final int PACKED = 16;
@@ -92,36 +92,7 @@ public final class TenantId implements Comparable<TenantId> {
 	}
 
 	private static @Nullable String validate(@Nullable String value) {
-		if (value == null) {
-			return "must not be null";
-		}
-		int length = value.length();
-		if (length == 0) {
-			return "must not be empty";
-		}
-		if (length > MAX_LENGTH) {
-			return "must be at most " + MAX_LENGTH + " characters, was " + length;
-		}
-		if (!isLetterOrDigit(value.charAt(0))) {
-			return "must start with a letter or a digit";
-		}
-		for (int i = 1; i < length; i++) {
-			char c = value.charAt(i);
-			if (!isLetterOrDigit(c) && c != '-' && c != '_' && c != '.') {
-				return "must contain only [A-Za-z0-9._-], found " + describe(c) + " at index " + i;
-			}
-		}
-		return null;
-	}
-
-	private static boolean isLetterOrDigit(char c) {
-		return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-	}
-
-	private static String describe(char c) {
-		return Character.isISOControl(c) || Character.isWhitespace(c)
-				? String.format("U+%04X", (int) c)
-				: "'" + c + "'";
+		return Names.problem(value);
 	}
 
 	/**

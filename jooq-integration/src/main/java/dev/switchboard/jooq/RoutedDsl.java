@@ -3,7 +3,6 @@ package dev.switchboard.jooq;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.UnaryOperator;
@@ -11,6 +10,7 @@ import java.util.function.UnaryOperator;
 import dev.switchboard.api.AccessIntent;
 import dev.switchboard.api.DataSource;
 import dev.switchboard.api.DataSourceRegistry;
+import dev.switchboard.api.Engine;
 import dev.switchboard.r2dbc.RoutingConnectionFactory;
 import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.ConnectionFactory;
@@ -41,7 +41,7 @@ public final class RoutedDsl {
 
 	private final RoutingConnectionFactory routing;
 
-	private final Map<DataSource, Contexts> contexts;
+	private final Map<DataSource, DialectContexts> contexts;
 
 	private final @Nullable DSLContext dsl;
 
@@ -49,30 +49,14 @@ public final class RoutedDsl {
 
 	private final TenantDatabase database;
 
-	/**
-	 * The contexts of one datasource: one that infers each query's intent, one for reads, one for
-	 * writes, and the configuration that transactions derive theirs from.
-	 */
-	record Contexts(DataSource dataSource, SQLDialect dialect, DSLContext inferring, DSLContext read,
-			DSLContext write, Configuration configuration) {
-
-		DSLContext forIntent(AccessIntent intent) {
-			return intent == AccessIntent.READ ? this.read : this.write;
-		}
-
-		DSLContext on(Connection connection) {
-			return DSL.using(this.configuration.derive(new SingleConnectionFactory(connection)));
-		}
-	}
-
 	private RoutedDsl(RoutingConnectionFactory routing, Map<DataSource, SQLDialect> dialects, Settings settings,
 			UnaryOperator<ConnectionFactory> decorator) {
 		this.routing = routing;
 		ConnectionFactory inferring = decorator.apply(new DeferredConnectionFactory(routing, null));
 		ConnectionFactory reads = decorator.apply(new DeferredConnectionFactory(routing, AccessIntent.READ));
 		ConnectionFactory writes = decorator.apply(new DeferredConnectionFactory(routing, AccessIntent.WRITE));
-		Map<DataSource, Contexts> built = new HashMap<>();
-		dialects.forEach((dataSource, dialect) -> built.put(dataSource, new Contexts(dataSource, dialect,
+		Map<DataSource, DialectContexts> built = new HashMap<>();
+		dialects.forEach((dataSource, dialect) -> built.put(dataSource, new DialectContexts(dataSource, dialect,
 				DSL.using(inferringConfiguration(inferring, dialect, settings)),
 				DSL.using(configuration(reads, dialect, settings)),
 				DSL.using(configuration(writes, dialect, settings)),
@@ -152,7 +136,7 @@ public final class RoutedDsl {
 	 * @throws IllegalArgumentException if the datasource is not registered
 	 */
 	public DSLContext dsl(DataSource dataSource, AccessIntent intent) {
-		Contexts found = this.contexts.get(dataSource);
+		DialectContexts found = this.contexts.get(dataSource);
 		if (found == null) {
 			throw new IllegalArgumentException("datasource '" + dataSource.name() + "' is not registered");
 		}
@@ -273,21 +257,26 @@ public final class RoutedDsl {
 
 		private static SQLDialect detect(DataSource dataSource) {
 			String product = dataSource.primary().connectionFactory().getMetadata().getName();
-			String lower = product.toLowerCase(Locale.ROOT);
-			if (lower.contains("postgres")) {
-				return SQLDialect.POSTGRES;
+			Engine engine = Engine.fromProduct(product, null);
+			if (engine == null) {
+				throw new IllegalStateException("cannot tell the SQL dialect of datasource '" + dataSource.name()
+						+ "' from its product name '" + product + "'; set it with RoutedDsl.Builder.dialect(...)");
 			}
-			if (lower.contains("mariadb")) {
-				return SQLDialect.MARIADB;
-			}
-			if (lower.contains("mysql")) {
-				return SQLDialect.MYSQL;
-			}
-			if (lower.equals("h2")) {
-				return SQLDialect.H2;
-			}
-			throw new IllegalStateException("cannot tell the SQL dialect of datasource '" + dataSource.name()
-					+ "' from its product name '" + product + "'; set it with RoutedDsl.Builder.dialect(...)");
+			return dialectOf(engine);
+		}
+
+		/**
+		 * Return jOOQ's dialect for an engine.
+		 * @param engine the engine
+		 * @return its dialect
+		 */
+		public static SQLDialect dialectOf(Engine engine) {
+			return switch (engine) {
+				case POSTGRESQL -> SQLDialect.POSTGRES;
+				case MARIADB -> SQLDialect.MARIADB;
+				case MYSQL -> SQLDialect.MYSQL;
+				case H2 -> SQLDialect.H2;
+			};
 		}
 	}
 }

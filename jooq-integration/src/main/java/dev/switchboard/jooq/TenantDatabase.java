@@ -2,17 +2,18 @@ package dev.switchboard.jooq;
 
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
+import java.util.function.Supplier;
+
 
 import dev.switchboard.api.AccessIntent;
 import dev.switchboard.api.DataError;
 import dev.switchboard.api.DataSource;
-import dev.switchboard.api.DataSourceRegistry;
 import dev.switchboard.api.RoutingContext;
 import dev.switchboard.api.TenantId;
 import dev.switchboard.r2dbc.RoutingConnectionFactory;
 import dev.switchboard.r2dbc.ScopedConnection;
+import dev.switchboard.r2dbc.TenantResolution;
 import dev.switchboard.r2dbc.TransactionBinding;
 import io.r2dbc.spi.Connection;
 import org.jooq.DSLContext;
@@ -23,6 +24,7 @@ import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.util.context.Context;
 import reactor.util.context.ContextView;
 
 /**
@@ -51,13 +53,10 @@ public final class TenantDatabase {
 
 	private final RoutingConnectionFactory routing;
 
-	private final DataSourceRegistry registry;
+	private final Map<DataSource, DialectContexts> contexts;
 
-	private final Map<DataSource, RoutedDsl.Contexts> contexts;
-
-	TenantDatabase(RoutingConnectionFactory routing, Map<DataSource, RoutedDsl.Contexts> contexts) {
+	TenantDatabase(RoutingConnectionFactory routing, Map<DataSource, DialectContexts> contexts) {
 		this.routing = routing;
-		this.registry = routing.registry();
 		this.contexts = contexts;
 	}
 
@@ -72,7 +71,7 @@ public final class TenantDatabase {
 	 * @return the work's elements
 	 */
 	public <T> Flux<T> read(Function<DSLContext, ? extends Publisher<T>> work) {
-		return Flux.deferContextual(context -> context.hasKey(TransactionScope.class)
+		return Flux.deferContextual(context -> TransactionScope.find(context) != null
 				? run(context, AccessIntent.READ, work)
 				: retriedBeforeFirstElement(() -> run(context, AccessIntent.READ, work)));
 	}
@@ -163,19 +162,19 @@ public final class TenantDatabase {
 			if (scope.failure != null) {
 				return Flux.error(scope.failure);
 			}
-			TransactionScope outer = context.getOrDefault(TransactionScope.class, null);
+			TransactionScope outer = TransactionScope.find(context);
 			if (outer != null) {
 				return savepoint(outer, work);
 			}
 			RoutingContext routing = RoutingContext.find(context);
+			TransactionBinding binding = TransactionBinding.of(scope.tenant, scope.contexts.dataSource(), null);
 			return Flux.usingWhen(Mono.from(scope.contexts.write().configuration().connectionFactory().create())
-							.map(connection -> new Transaction(connection, new ScopedConnection(connection),
-									new AtomicReference<>())),
+							.map(connection -> new Transaction(connection, new ScopedConnection(connection), binding)),
 					transaction -> begin(transaction, scope, work),
 					Transaction::commit,
 					(transaction, failure) -> transaction.end(transaction.connection::rollbackTransaction),
 					transaction -> transaction.end(transaction.connection::rollbackTransaction))
-					.contextWrite(TransactionBinding.bind(scope.tenant, scope.contexts.dataSource()))
+					.contextWrite(binding.writer())
 					.onErrorMap(TenantDatabase::endFailure)
 					.collectList()
 					.doOnNext(committed -> {
@@ -189,11 +188,11 @@ public final class TenantDatabase {
 
 	private <T> Flux<T> begin(Transaction transaction, Scope scope, Function<DSLContext, ? extends Publisher<T>> work) {
 		DSLContext dsl = scope.contexts.on(transaction.scope);
-		TransactionScope bound = new TransactionScope(scope.tenant, scope.contexts.dataSource(), dsl,
-				transaction.connection, transaction.scope, transaction.rollbackOnly);
+		TransactionScope bound = new TransactionScope(transaction.binding, dsl, transaction.connection,
+				transaction.scope);
 		return Mono.from(transaction.connection.beginTransaction())
 				.thenMany(Flux.defer(() -> work.apply(dsl)))
-				.contextWrite(c -> c.put(TransactionScope.class, bound));
+				.contextWrite(bound.writer());
 	}
 
 	/**
@@ -212,18 +211,18 @@ public final class TenantDatabase {
 	 * work's statements and savepoints) commits or rolls back, then the connection is closed,
 	 * also when the end fails, keeping its failure.
 	 */
-	private record Transaction(Connection connection, ScopedConnection scope, AtomicReference<DataError> rollbackOnly) {
+	private record Transaction(Connection connection, ScopedConnection scope, TransactionBinding binding) {
 
 		/** Commit, unless a call for another tenant was refused inside: then roll back and fail with it. */
 		Mono<Void> commit() {
 			return Mono.defer(() -> {
-				DataError conflict = this.rollbackOnly.get();
+				DataError conflict = this.binding.rollbackOnly();
 				return conflict == null ? end(this.connection::commitTransaction)
 						: end(this.connection::rollbackTransaction).then(Mono.error(conflict));
 			});
 		}
 
-		Mono<Void> end(java.util.function.Supplier<Publisher<Void>> ending) {
+		Mono<Void> end(Supplier<Publisher<Void>> ending) {
 			return this.scope.end(ending)
 					.onErrorResume(failure -> Mono.from(this.connection.close()).then(Mono.error(failure)))
 					.then(Mono.from(this.connection.close()));
@@ -238,7 +237,7 @@ public final class TenantDatabase {
 	private <T> Flux<T> savepoint(TransactionScope transaction, Function<DSLContext, ? extends Publisher<T>> work) {
 		String name = "switchboard_" + transaction.nextSavepoint();
 		Connection connection = transaction.connection;
-		RoutedDsl.Contexts contexts = this.contexts.get(transaction.dataSource);
+		DialectContexts contexts = this.contexts.get(transaction.binding.dataSource());
 		return Flux.usingWhen(Mono.defer(() -> {
 					ScopedConnection scoped = transaction.scope.open();
 					// Until usingWhen holds the scope, ending it is here: the enclosing scope waits for it. A
@@ -252,7 +251,7 @@ public final class TenantDatabase {
 				scoped -> {
 					DSLContext dsl = contexts.on(scoped);
 					return Flux.defer(() -> work.apply(dsl))
-							.contextWrite(c -> c.put(TransactionScope.class, transaction.nested(dsl, scoped)));
+							.contextWrite(transaction.nested(dsl, scoped).writer());
 				},
 				scoped -> scoped.end(() -> connection.releaseSavepoint(name)),
 				(scoped, failure) -> scoped.end(() -> connection.rollbackTransactionToSavepoint(name)),
@@ -275,7 +274,7 @@ public final class TenantDatabase {
 	 * Subscribe to {@code attempt} once more if the first subscription fails with a transient
 	 * error before its first element.
 	 */
-	static <T> Flux<T> retriedBeforeFirstElement(java.util.function.Supplier<Flux<T>> attempt) {
+	static <T> Flux<T> retriedBeforeFirstElement(Supplier<Flux<T>> attempt) {
 		return Flux.defer(() -> {
 			boolean[] emitted = { false };
 			return attempt.get()
@@ -300,32 +299,18 @@ public final class TenantDatabase {
 	}
 
 	private Scope resolve(ContextView context) {
-		RoutingContext routing = RoutingContext.find(context);
-		TenantId tenant = routing != null ? routing.tenant() : this.registry.defaultTenant();
-		if (tenant == null) {
-			return failed(context, RoutingContext.noTenantError(routing));
+		TenantResolution resolved = this.routing.resolve(context);
+		DataError failure = resolved.failure();
+		if (failure != null) {
+			return Scope.failed(failure);
 		}
-		DataSource dataSource = this.registry.getDataSource(tenant);
-		if (dataSource == null) {
-			return failed(context, DataError.unknownTenant(tenant));
-		}
-		TransactionScope transaction = context.getOrDefault(TransactionScope.class, null);
-		if (transaction != null && !transaction.tenant.equals(tenant)) {
-			DataError conflict = DataError.routingConflict(transaction.tenant, transaction.dataSource.name(), tenant);
-			transaction.rollbackOnly.compareAndSet(null, conflict);
-			return failed(context, conflict);
-		}
-		return new Scope(tenant, this.contexts.get(dataSource), transaction != null ? transaction.dsl : null, null);
-	}
-
-	/** A call that fails before it reaches the routing factory is still counted by its listener. */
-	private Scope failed(ContextView context, DataError error) {
-		this.routing.reportRoutingFailure(context, error);
-		return Scope.failed(error);
+		TransactionScope transaction = TransactionScope.find(context);
+		return new Scope(resolved.tenant(), this.contexts.get(resolved.dataSource()),
+				transaction != null ? transaction.dsl : null, null);
 	}
 
 	/** What one call resolved from the Reactor Context, or why it could not. */
-	private record Scope(@Nullable TenantId tenant, RoutedDsl.@Nullable Contexts contexts,
+	private record Scope(@Nullable TenantId tenant, @Nullable DialectContexts contexts,
 			@Nullable DSLContext transaction, @Nullable DataError failure) {
 
 		static Scope failed(DataError failure) {
@@ -334,14 +319,12 @@ public final class TenantDatabase {
 	}
 
 	/**
-	 * The running transaction of a pipeline, or a savepoint's scope of it: its tenant, connection,
-	 * and context on that connection.
+	 * The facade's state for a running transaction, or a savepoint's scope of it, kept on the
+	 * transaction's {@link TransactionBinding}: its connection, and the context on that connection.
 	 */
 	private static final class TransactionScope {
 
-		final TenantId tenant;
-
-		final DataSource dataSource;
+		final TransactionBinding binding;
 
 		final DSLContext dsl;
 
@@ -354,28 +337,31 @@ public final class TenantDatabase {
 		/** Shared by the transaction and its savepoints: names are unique on the connection. */
 		private final AtomicInteger savepoints;
 
-		/** Set by a refused call for another tenant: the transaction then only rolls back. */
-		final AtomicReference<DataError> rollbackOnly;
-
-		TransactionScope(TenantId tenant, DataSource dataSource, DSLContext dsl, Connection connection,
-				ScopedConnection scope, AtomicReference<DataError> rollbackOnly) {
-			this(tenant, dataSource, dsl, connection, scope, new AtomicInteger(), rollbackOnly);
+		TransactionScope(TransactionBinding binding, DSLContext dsl, Connection connection, ScopedConnection scope) {
+			this(binding, dsl, connection, scope, new AtomicInteger());
 		}
 
-		private TransactionScope(TenantId tenant, DataSource dataSource, DSLContext dsl, Connection connection,
-				ScopedConnection scope, AtomicInteger savepoints, AtomicReference<DataError> rollbackOnly) {
-			this.tenant = tenant;
-			this.dataSource = dataSource;
+		private TransactionScope(TransactionBinding binding, DSLContext dsl, Connection connection,
+				ScopedConnection scope, AtomicInteger savepoints) {
+			this.binding = binding.withOwner(this);
 			this.dsl = dsl;
 			this.connection = connection;
 			this.scope = scope;
 			this.savepoints = savepoints;
-			this.rollbackOnly = rollbackOnly;
+		}
+
+		/** The facade's transaction the pipeline runs in, or {@code null}. */
+		static @Nullable TransactionScope find(ContextView context) {
+			TransactionBinding binding = TransactionBinding.find(context);
+			return binding != null ? binding.owner(TransactionScope.class) : null;
+		}
+
+		Function<Context, Context> writer() {
+			return this.binding.writer();
 		}
 
 		TransactionScope nested(DSLContext dsl, ScopedConnection scope) {
-			return new TransactionScope(this.tenant, this.dataSource, dsl, this.connection, scope, this.savepoints,
-					this.rollbackOnly);
+			return new TransactionScope(this.binding, dsl, this.connection, scope, this.savepoints);
 		}
 
 		int nextSavepoint() {

@@ -124,12 +124,7 @@ final class CancelShield<T> implements CoreSubscriber<T>, Subscription {
 	 */
 	static Flux<Result> results(Publisher<? extends Result> source, @Nullable RoutedConnection connection,
 			@Nullable Drains drains, @Nullable String sql) {
-		return new Flux<>() {
-			@Override
-			public void subscribe(CoreSubscriber<? super Result> actual) {
-				admit(source, actual, Kind.RESULTS, connection, drains, false, sql);
-			}
-		};
+		return ShieldedResults.assemble(source, connection, drains, sql);
 	}
 
 	/**
@@ -140,12 +135,7 @@ final class CancelShield<T> implements CoreSubscriber<T>, Subscription {
 	 * @return the shielded publisher
 	 */
 	static <T> Mono<T> one(Publisher<T> source, @Nullable Drains drains) {
-		return new Mono<>() {
-			@Override
-			public void subscribe(CoreSubscriber<? super T> actual) {
-				admit(source, actual, Kind.ONE, null, drains, false, null);
-			}
-		};
+		return Shielded.assemble(source, Kind.ONE, drains, false);
 	}
 
 	/**
@@ -157,12 +147,7 @@ final class CancelShield<T> implements CoreSubscriber<T>, Subscription {
 	 * @return the shielded publisher
 	 */
 	static <T> Mono<T> end(Publisher<T> source, Drains drains) {
-		return new Mono<>() {
-			@Override
-			public void subscribe(CoreSubscriber<? super T> actual) {
-				admit(source, actual, Kind.ONE, null, drains, true, null);
-			}
-		};
+		return Shielded.assemble(source, Kind.ONE, drains, true);
 	}
 
 	/**
@@ -174,12 +159,7 @@ final class CancelShield<T> implements CoreSubscriber<T>, Subscription {
 	 * @return the shielded publisher
 	 */
 	static Mono<Connection> acquire(Publisher<? extends Connection> source) {
-		return new Mono<>() {
-			@Override
-			public void subscribe(CoreSubscriber<? super Connection> actual) {
-				source.subscribe(new CancelShield<>(actual, Kind.CONNECTION, null, null, false, null));
-			}
-		};
+		return Shielded.assemble(source, Kind.CONNECTION, null, false);
 	}
 
 	@Override
@@ -285,6 +265,73 @@ final class CancelShield<T> implements CoreSubscriber<T>, Subscription {
 	private static void readToEnd(RoutedResult result) {
 		if (result.claim()) {
 			Flux.from(result.unwrap().getRowsUpdated()).onErrorComplete().subscribe();
+		}
+	}
+
+	/**
+	 * The publisher of a shielded exchange of at most one answer, or of a pool's acquisition.
+	 * Assembled through Reactor's hooks, so that {@code Hooks.onOperatorDebug()} and
+	 * {@code checkpoint()} see it like any operator.
+	 */
+	private static final class Shielded<T> extends Mono<T> {
+
+		private final Publisher<? extends T> source;
+
+		private final Kind kind;
+
+		private final @Nullable Drains drains;
+
+		private final boolean end;
+
+		private Shielded(Publisher<? extends T> source, Kind kind, @Nullable Drains drains, boolean end) {
+			this.source = source;
+			this.kind = kind;
+			this.drains = drains;
+			this.end = end;
+		}
+
+		static <T> Mono<T> assemble(Publisher<? extends T> source, Kind kind, @Nullable Drains drains, boolean end) {
+			return onAssembly(new Shielded<>(source, kind, drains, end));
+		}
+
+		@Override
+		public void subscribe(CoreSubscriber<? super T> actual) {
+			if (this.kind == Kind.CONNECTION) {
+				this.source.subscribe(new CancelShield<>(actual, Kind.CONNECTION, null, null, false, null));
+			}
+			else {
+				admit(this.source, actual, this.kind, null, this.drains, this.end, null);
+			}
+		}
+	}
+
+	/** The publisher of a shielded statement's results, assembled as {@link Shielded} is. */
+	private static final class ShieldedResults extends Flux<Result> {
+
+		private final Publisher<? extends Result> source;
+
+		private final @Nullable RoutedConnection connection;
+
+		private final @Nullable Drains drains;
+
+		private final @Nullable String sql;
+
+		private ShieldedResults(Publisher<? extends Result> source, @Nullable RoutedConnection connection,
+				@Nullable Drains drains, @Nullable String sql) {
+			this.source = source;
+			this.connection = connection;
+			this.drains = drains;
+			this.sql = sql;
+		}
+
+		static Flux<Result> assemble(Publisher<? extends Result> source, @Nullable RoutedConnection connection,
+				@Nullable Drains drains, @Nullable String sql) {
+			return onAssembly(new ShieldedResults(source, connection, drains, sql));
+		}
+
+		@Override
+		public void subscribe(CoreSubscriber<? super Result> actual) {
+			admit(this.source, actual, Kind.RESULTS, this.connection, this.drains, false, this.sql);
 		}
 	}
 }

@@ -61,9 +61,11 @@ final class CausalWait extends Drains implements Subscription {
 
 	private final TenantId tenant;
 
-	private final ReplicatedDataSource dataSource;
+	private final DataSource dataSource;
 
-	private final DataSource.Target replica;
+	private final CausalReads causal;
+
+	private final ServerTarget replica;
 
 	private final CausalToken token;
 
@@ -78,12 +80,13 @@ final class CausalWait extends Drains implements Subscription {
 	private volatile int released;
 
 	CausalWait(RoutingConnectionFactory routing, CoreSubscriber<? super Connection> actual, ContextView context,
-			TenantId tenant, ReplicatedDataSource dataSource, DataSource.Target replica, CausalToken token) {
+			TenantId tenant, DataSource dataSource, CausalReads causal, ServerTarget replica, CausalToken token) {
 		this.routing = routing;
 		this.actual = actual;
 		this.context = context;
 		this.tenant = tenant;
 		this.dataSource = dataSource;
+		this.causal = causal;
 		this.replica = replica;
 		this.token = token;
 	}
@@ -101,7 +104,7 @@ final class CausalWait extends Drains implements Subscription {
 			release(connection);
 			return;
 		}
-		Disposable wait = this.dataSource.awaitPosition(this.replica, connection, this.token.position(), this)
+		Disposable wait = this.causal.await(this.replica, connection, this.token.position(), this)
 				.onErrorReturn(false)
 				.subscribe(reached -> waited(connection, reached));
 		this.waiting = wait;
@@ -112,7 +115,7 @@ final class CausalWait extends Drains implements Subscription {
 	}
 
 	private void notAcquired(Throwable failure) {
-		this.dataSource.reportFailure(this.replica, failure);
+		this.replica.reportFailure(failure);
 		if (STATE.compareAndSet(this, ACQUIRING, PRIMARY)) {
 			toPrimary();
 		}

@@ -39,10 +39,10 @@ final class ConnectionUrls {
 			return ConnectionFactories.get(url);
 		}
 		catch (BadAddress ex) {
-			throw new IllegalArgumentException(prefix + " " + ex.getMessage() + ": " + Names.redact(url));
+			throw new IllegalArgumentException(prefix + " " + ex.getMessage() + ": " + redact(url));
 		}
 		catch (RuntimeException ex) {
-			throw new IllegalArgumentException(prefix + " is not usable: " + Names.redact(url) + " ("
+			throw new IllegalArgumentException(prefix + " is not usable: " + redact(url) + " ("
 					+ ex.getMessage() + ")", ex);
 		}
 	}
@@ -98,5 +98,16 @@ final class ConnectionUrls {
 		BadAddress(String message) {
 			super(message, null, false, false);
 		}
+	}
+
+	/** Hide the password of a URL such as {@code r2dbc:postgresql://user:secret@host/db}. */
+	static String redact(String url) {
+		int scheme = url.indexOf("://");
+		int at = url.indexOf('@', scheme + 3);
+		if (scheme < 0 || at < 0) {
+			return url;
+		}
+		int colon = url.indexOf(':', scheme + 3);
+		return colon > 0 && colon < at ? url.substring(0, colon + 1) + "****" + url.substring(at) : url;
 	}
 }

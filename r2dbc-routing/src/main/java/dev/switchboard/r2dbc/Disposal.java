@@ -29,11 +29,8 @@ final class Disposal {
 
 	/** Dispose one resource the way it prefers: reactively if it can, else by blocking. */
 	static Mono<Void> of(Object resource) {
-		if (resource instanceof ReplicatedDataSource dataSource) {
-			return dataSource.disposeLater();
-		}
-		if (resource instanceof TenantRegistry registry) {
-			return registry.disposeLater();
+		if (resource instanceof AsyncDisposable disposable) {
+			return disposable.disposeLater();
 		}
 		if (resource instanceof Disposable disposable) {
 			return Mono.fromRunnable(disposable::dispose);

@@ -51,7 +51,7 @@ final class HandOff extends RoutedConnection implements CoreSubscriber<Connectio
 	/** Never allowed to fail over. */
 	private static final byte NO_FAILOVER = 0;
 
-	/** A read to a replica of a {@link ReplicatedDataSource}: may be sent elsewhere once. */
+	/** A read to a replica of a {@link Replicated} datasource: may be sent elsewhere once. */
 	private static final byte MAY_FAIL_OVER = 1;
 
 	/** Failed over once: not again. */
@@ -124,19 +124,17 @@ final class HandOff extends RoutedConnection implements CoreSubscriber<Connectio
 		DataSource.Target failed = this.target;
 		DataError error = DataErrorClassifier.classify(failure, this.tenant, failed.dataSource().name(), failed.role());
 		this.listener.failed(this.context, error);
-		if (failed.dataSource() instanceof ReplicatedDataSource replicated) {
-			replicated.reportFailure(failed, error);
-			if (this.failover == MAY_FAIL_OVER && !this.cancelled && DataErrorClassifier.isTargetFailure(error)) {
-				this.failover = FAILED_OVER;
-				DataSource.Target next = replicated.select(AccessIntent.READ);
-				if (next != null && next != failed) {
-					this.target = next;
-					this.listener.routed(this.context, this.tenant, next,
-							next.role() == Role.REPLICA ? RoutingListener.Reason.REPLICA_FAILOVER
-									: RoutingListener.Reason.PRIMARY_NO_HEALTHY_REPLICA);
-					next.connectionFactory().create().subscribe(this);
-					return;
-				}
+		failed.reportFailure(error);
+		if (this.failover == MAY_FAIL_OVER && !this.cancelled && DataErrorClassifier.isTargetFailure(error)) {
+			this.failover = FAILED_OVER;
+			DataSource.Target next = failed.dataSource().select(AccessIntent.READ);
+			if (next != null && next != failed) {
+				this.target = next;
+				this.listener.routed(this.context, this.tenant, next,
+						next.role() == Role.REPLICA ? RoutingListener.Reason.REPLICA_FAILOVER
+								: RoutingListener.Reason.PRIMARY_NO_HEALTHY_REPLICA);
+				next.connectionFactory().create().subscribe(this);
+				return;
 			}
 		}
 		this.actual.onError(error);

@@ -4,26 +4,21 @@ import java.io.Closeable;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Consumer;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+import java.util.function.Consumer;
 
 import dev.switchboard.api.AccessIntent;
-import dev.switchboard.api.DataErrorClassifier;
+import dev.switchboard.api.DataError;
 import dev.switchboard.api.DataSource;
+import dev.switchboard.api.Names;
 import dev.switchboard.api.ReadConsistency;
-import dev.switchboard.api.ReplicationPosition;
 import dev.switchboard.api.Role;
+import dev.switchboard.api.TargetStatus;
 import io.r2dbc.pool.ConnectionPool;
 import io.r2dbc.pool.ConnectionPoolConfiguration;
-import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.ConnectionFactory;
-import io.r2dbc.spi.R2dbcNonTransientResourceException;
-import io.r2dbc.spi.ValidationDepth;
 import org.jspecify.annotations.Nullable;
-import reactor.core.Disposable;
-import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
-import reactor.core.scheduler.Schedulers;
 
 /**
  * A {@link DataSource} of one primary pool and zero or more replica pools, each an r2dbc-pool
@@ -46,7 +41,7 @@ import reactor.core.scheduler.Schedulers;
  * <li>A server that fails to connect, times out, or goes away (shutdown, killed connection) is
  * taken out of rotation at once; reads go to the next available replica, then to the primary
  * ({@link Builder#readsFallBackToPrimary(boolean)}), else the router fails with
- * {@link dev.switchboard.api.DataError.Kind#NO_HEALTHY_TARGET}. A background probe, on Reactor's
+ * {@link DataError.Kind#NO_HEALTHY_TARGET}. A background probe, on Reactor's
  * parallel scheduler and never blocking, tries it again after a backoff that doubles from
  * {@link Builder#probeInterval(Duration) the probe interval} up to 30 s, and puts it back when it
  * answers.</li>
@@ -61,38 +56,28 @@ import reactor.core.scheduler.Schedulers;
  * </ul>
  * The routing decision reads one volatile flag per replica; the probe and failures write them.
  */
-public final class ReplicatedDataSource implements DataSource, Disposable, Closeable {
+public final class ReplicatedDataSource implements DataSource, Replicated, AsyncDisposable, Closeable {
 
 	private static final AtomicIntegerFieldUpdater<ReplicatedDataSource> NEXT_REPLICA =
 			AtomicIntegerFieldUpdater.newUpdater(ReplicatedDataSource.class, "nextReplica");
 
 	private final String name;
 
-	private final PoolTarget primary;
+	private final ServerTarget primary;
 
-	private final PoolTarget[] replicaArray;
+	private final ServerTarget[] replicaArray;
 
 	private final List<Target> replicas;
 
-	private final Mono<Void> dispose;
-
 	private final ReadConsistency consistency;
-
-	private final @Nullable Duration maxReplicationLag;
-
-	private final Duration causalWait;
-
-	private final Duration probeInterval;
 
 	private final boolean readsFallBackToPrimary;
 
-	private final PrimaryHistory history = new PrimaryHistory();
+	private final @Nullable CausalReads causalReads;
 
-	private final Disposable probe;
+	private final ReplicaProbe probe;
 
-	private volatile @Nullable Replication replication;
-
-	private volatile boolean replicationKnown;
+	private final Mono<Void> dispose;
 
 	private volatile int nextReplica;
 
@@ -103,48 +88,22 @@ public final class ReplicatedDataSource implements DataSource, Disposable, Close
 		List<ConnectionFactory> factories = new ArrayList<>(builder.replicas.size() + 1);
 		factories.add(builder.primary);
 		factories.addAll(builder.replicas);
-		ConnectionPool[] pools = DataSourcePools.create(this.name, factories, (factory, poolName) -> pool(builder, factory, poolName));
-		this.primary = new PoolTarget(this, Role.PRIMARY, this.name + "/primary", pools[0]);
-		this.replicaArray = new PoolTarget[builder.replicas.size()];
+		ConnectionPool[] pools = DataSourcePools.create(this.name, factories, builder.poolCustomizer);
+		this.primary = new ServerTarget(this, Role.PRIMARY, this.name + "/primary", pools[0], builder.probeInterval);
+		this.replicaArray = new ServerTarget[builder.replicas.size()];
 		for (int i = 0; i < this.replicaArray.length; i++) {
-			this.replicaArray[i] = new PoolTarget(this, Role.REPLICA, this.name + "/replica-" + i, pools[i + 1]);
+			this.replicaArray[i] = new ServerTarget(this, Role.REPLICA, this.name + "/replica-" + i, pools[i + 1],
+					builder.probeInterval);
 		}
 		this.replicas = List.of(this.replicaArray);
 		this.consistency = builder.consistency;
-		this.maxReplicationLag = builder.maxReplicationLag;
-		this.causalWait = builder.causalWait;
-		this.probeInterval = builder.probeInterval;
 		this.readsFallBackToPrimary = builder.readsFallBackToPrimary;
-		this.probe = Flux.interval(this.probeInterval, Schedulers.parallel())
-				.onBackpressureDrop()
-				.concatMap(tick -> probeOnce().onErrorResume(failure -> Mono.empty()), 1)
-				.subscribe();
+		Replication.Detected replication = new Replication.Detected();
+		boolean causal = this.consistency == ReadConsistency.CAUSAL;
+		this.causalReads = causal ? new CausalReads(this.replicaArray, builder.causalWait, replication) : null;
+		this.probe = new ReplicaProbe(this.primary, this.replicaArray, builder.probeInterval,
+				builder.maxReplicationLag, builder.maxReplicationLag != null || causal, replication);
 		this.dispose = Mono.fromRunnable(this.probe::dispose).then(disposeAll()).cache();
-	}
-
-	private static ConnectionPool pool(Builder builder, ConnectionFactory factory, String poolName) {
-		if (factory instanceof ConnectionPool pool) {
-			return pool;
-		}
-		ConnectionPoolConfiguration.Builder configuration = ConnectionPoolConfiguration.builder(factory)
-				.name(poolName)
-				.maxAcquireTime(Duration.ofSeconds(5))
-				.maxCreateConnectionTime(Duration.ofSeconds(5))
-				.preRelease(ReplicatedDataSource::resetBeforeRelease);
-		builder.poolCustomizer.accept(configuration);
-		return new ConnectionPool(configuration.name(poolName).build());
-	}
-
-	/**
-	 * A connection goes back to its pool without the transaction its last user left open (a
-	 * savepoint, auto-commit switched off, a cancelled pipeline): otherwise the next request, maybe
-	 * another tenant's on a shared datasource, would run inside it and hold its locks.
-	 */
-	private static Mono<Void> resetBeforeRelease(io.r2dbc.spi.Connection connection) {
-		if (connection.isAutoCommit()) {
-			return Mono.empty();
-		}
-		return Mono.from(connection.rollbackTransaction()).then(Mono.from(connection.setAutoCommit(true)));
 	}
 
 	/**
@@ -175,7 +134,7 @@ public final class ReplicatedDataSource implements DataSource, Disposable, Close
 
 	@Override
 	public @Nullable Target select(AccessIntent intent) {
-		PoolTarget[] candidates = this.replicaArray;
+		ServerTarget[] candidates = this.replicaArray;
 		if (intent == AccessIntent.WRITE || candidates.length == 0) {
 			return this.primary;
 		}
@@ -185,7 +144,7 @@ public final class ReplicatedDataSource implements DataSource, Disposable, Close
 		// The mask keeps the index non-negative when the counter wraps around.
 		int ticket = NEXT_REPLICA.getAndIncrement(this) & Integer.MAX_VALUE;
 		for (int i = 0; i < candidates.length; i++) {
-			PoolTarget candidate = candidates[(ticket + i) % candidates.length];
+			ServerTarget candidate = candidates[(ticket + i) % candidates.length];
 			if (candidate.available) {
 				return candidate;
 			}
@@ -202,206 +161,26 @@ public final class ReplicatedDataSource implements DataSource, Disposable, Close
 		return this.consistency;
 	}
 
-	/**
-	 * Return the replica for a read that must see {@code wanted}: one known to have replayed it, else
-	 * one whose last measured lag makes it likely to reach it within the causal wait (the caller
-	 * then waits on it), else {@code null} for the primary.
-	 * @param wanted the request's position
-	 * @return the replica and whether it is known to cover the position, or {@code null}
-	 */
-	@Nullable CausalCandidate selectCausal(ReplicationPosition wanted) {
-		PoolTarget[] candidates = this.replicaArray;
-		if (candidates.length == 0) {
-			return null;
-		}
-		int ticket = NEXT_REPLICA.getAndIncrement(this) & Integer.MAX_VALUE;
-		PoolTarget waitable = null;
-		for (int i = 0; i < candidates.length; i++) {
-			PoolTarget candidate = candidates[(ticket + i) % candidates.length];
-			if (!candidate.available) {
-				continue;
-			}
-			ReplicationPosition replayed = candidate.position;
-			if (replayed != null && replayed.covers(wanted)) {
-				return new CausalCandidate(candidate, true);
-			}
-			if (waitable == null && !this.causalWait.isZero() && candidate.lagNanos <= this.causalWait.toNanos()) {
-				waitable = candidate;
-			}
-		}
-		return waitable != null ? new CausalCandidate(waitable, false) : null;
+	@Override
+	public @Nullable CausalReads causalReads() {
+		return this.causalReads;
+	}
+
+	/** The probe, for tests that drive its rounds. */
+	ReplicaProbe probe() {
+		return this.probe;
 	}
 
 	/**
-	 * A replica chosen for a causal read.
-	 * @param target the replica
-	 * @param covered whether the probe already saw it replay the wanted position
-	 */
-	record CausalCandidate(Target target, boolean covered) {
-	}
-
-	/**
-	 * Wait, at most the causal wait, for a replica's connection to replay {@code wanted}, and
-	 * remember what the replica reported.
-	 * @param drains counts the wait's queries that a cancel leaves running, for the release
-	 * @return {@code true} when the replica covers the position
-	 */
-	Mono<Boolean> awaitPosition(Target target, Connection connection, ReplicationPosition wanted, Drains drains) {
-		PoolTarget replica = own(target);
-		return replication(connection)
-				.flatMap(engine -> engine.await(connection, wanted, this.causalWait, drains))
-				.doOnNext(replayed -> replica.position = replayed)
-				.hasElement();
-	}
-
-	/**
-	 * Return the position of the primary after the last commit of a connection to it, for the
-	 * request's causal token.
-	 * @param connection a connection to this datasource's primary that ran statements
-	 * @return the position, or empty when the engine has none or the session wrote nothing
-	 */
-	Mono<ReplicationPosition> committedPosition(Connection connection) {
-		return replication(connection).flatMap(engine -> engine.committedPosition(connection));
-	}
-
-	private Mono<Replication> replication(Connection connection) {
-		if (!this.replicationKnown) {
-			this.replication = Replication.of(connection);
-			this.replicationKnown = true;
-		}
-		return Mono.justOrEmpty(this.replication);
-	}
-
-	/**
-	 * Take a target out of rotation if {@code failure} says that its server is unreachable or going
-	 * away; failures of single statements leave it alone.
-	 * @param target a target of this datasource
-	 * @param failure the failure seen on it
-	 * @return {@code true} if the target was taken out of rotation by this call
-	 */
-	boolean reportFailure(Target target, Throwable failure) {
-		if (!DataErrorClassifier.isTargetFailure(failure) || !(target instanceof PoolTarget pooled)
-				|| pooled.dataSource != this) {
-			return false;
-		}
-		return pooled.markDown(System.nanoTime() + this.probeInterval.toNanos());
-	}
-
-	/**
-	 * Return what this datasource knows of a target's health, for health indicators and tests.
+	 * Return what this datasource knows of a target's health: the same as
+	 * {@link Target#status()}.
 	 * @param target a target of this datasource
 	 * @return its status
 	 * @throws IllegalArgumentException if the target belongs to another datasource
 	 */
 	public TargetStatus status(Target target) {
-		PoolTarget pooled = own(target);
-		long lag = pooled.lagNanos;
-		return new TargetStatus(pooled.isUp(), pooled.lagging, lag < 0 ? null : Duration.ofNanos(lag), pooled.position);
+		return own(target).status();
 	}
-
-	/**
-	 * What a datasource knows of one of its servers.
-	 * @param up whether it answered the last connection or probe
-	 * @param lagging whether it is beyond the maximum replication lag
-	 * @param lag its last measured lag, or {@code null} if not measured
-	 * @param position its last known replayed (replica) or current (primary) position, or
-	 * {@code null}
-	 */
-	public record TargetStatus(boolean up, boolean lagging, @Nullable Duration lag,
-			@Nullable ReplicationPosition position) {
-
-		/**
-		 * Tell whether reads may go to this server.
-		 * @return {@code true} when it is up and not lagging
-		 */
-		public boolean available() {
-			return this.up && !this.lagging;
-		}
-	}
-
-	private PoolTarget own(Target target) {
-		if (target instanceof PoolTarget pooled && pooled.dataSource == this) {
-			return pooled;
-		}
-		throw new IllegalArgumentException("target " + target.name() + " does not belong to datasource " + this.name);
-	}
-
-	// ------------------------------------------------------------------------------- the probe
-
-	/**
-	 * One round of the probe: servers out of rotation whose backoff has passed are tried again;
-	 * when lag is tracked, the primary's position is sampled first and then every replica's.
-	 */
-	Mono<Void> probeOnce() {
-		boolean trackLag = this.maxReplicationLag != null || this.consistency == ReadConsistency.CAUSAL;
-		long now = System.nanoTime();
-		Mono<Void> primaryRound = this.primary.due(now) || (trackLag && this.primary.isUp() && this.replicaArray.length > 0)
-				? probe(this.primary, trackLag)
-				: Mono.empty();
-		List<Mono<Void>> replicaRounds = new ArrayList<>(this.replicaArray.length);
-		for (PoolTarget replica : this.replicaArray) {
-			if (replica.due(now) || (trackLag && replica.isUp())) {
-				replicaRounds.add(probe(replica, trackLag));
-			}
-		}
-		return primaryRound.then(Mono.when(replicaRounds));
-	}
-
-	private Mono<Void> probe(PoolTarget target, boolean trackLag) {
-		Duration timeout = this.probeInterval.multipliedBy(2).compareTo(Duration.ofSeconds(1)) > 0
-				? this.probeInterval.multipliedBy(2)
-				: Duration.ofSeconds(1);
-		// The round's timeout cancels it: its acquisition, its queries and its release are shielded
-		// (CancelShield), and the release waits for the queries that a cancel leaves running.
-		Drains drains = new Drains();
-		Mono<Void> round = Mono.usingWhen(CancelShield.acquire(target.pool.create()),
-				connection -> look(target, connection, trackLag, drains),
-				connection -> CancelShield.one(drains.whenQuiet(Mono.from(connection.close())), null));
-		// A request that lost its connection after the round began knows better than the round's
-		// answer, which may predate the loss: the next round decides.
-		int downsBefore = target.downs;
-		return round.timeout(timeout)
-				.doOnSuccess(ignored -> target.markUpUnlessDownSince(downsBefore))
-				.onErrorResume(failure -> {
-					if (!target.isUp()) {
-						target.backOff(System.nanoTime(), this.probeInterval);
-					}
-					else if (DataErrorClassifier.isTargetFailure(failure)) {
-						target.markDown(System.nanoTime() + this.probeInterval.toNanos());
-					}
-					return Mono.empty();
-				});
-	}
-
-	private Mono<Void> look(PoolTarget target, Connection connection, boolean trackLag, Drains drains) {
-		if (!trackLag) {
-			return CancelShield.one(connection.validate(ValidationDepth.REMOTE), drains)
-					.flatMap(valid -> valid ? Mono.<Void>empty()
-							: Mono.error(new R2dbcNonTransientResourceException(target.name + " is not valid")));
-		}
-		return replication(connection).flatMap(engine -> {
-			long sampled = System.nanoTime();
-			if (target.role == Role.PRIMARY) {
-				return engine.primaryPosition(connection, drains).doOnNext(position -> {
-					target.position = position;
-					this.history.add(sampled, position);
-				});
-			}
-			return engine.replayedPosition(connection, drains)
-					.defaultIfEmpty(EMPTY)
-					.doOnNext(position -> {
-						ReplicationPosition replayed = position == EMPTY ? null : position;
-						target.position = replayed;
-						long lag = this.history.lag(replayed, sampled);
-						target.lagNanos = lag;
-						target.lagging = this.maxReplicationLag != null && lag > this.maxReplicationLag.toNanos();
-						target.refresh();
-					});
-		}).then();
-	}
-
-	/** Stands for "no position yet" where Reactor wants a value. */
-	private static final ReplicationPosition EMPTY = ReplicationPosition.parse("0/0");
 
 	/**
 	 * Return the pool of a target of this datasource, for metrics and health.
@@ -410,8 +189,12 @@ public final class ReplicatedDataSource implements DataSource, Disposable, Close
 	 * @throws IllegalArgumentException if the target belongs to another datasource
 	 */
 	public ConnectionPool pool(Target target) {
-		if (target instanceof PoolTarget pooled && pooled.dataSource == this) {
-			return pooled.pool;
+		return own(target).pool();
+	}
+
+	private ServerTarget own(Target target) {
+		if (target instanceof ServerTarget server && server.dataSource() == this) {
+			return server;
 		}
 		throw new IllegalArgumentException("target " + target.name() + " does not belong to datasource " + this.name);
 	}
@@ -422,17 +205,18 @@ public final class ReplicatedDataSource implements DataSource, Disposable, Close
 	 * @return a {@code Mono} that completes when all pools are disposed; subscribing again replays
 	 * the outcome without disposing anything twice
 	 */
+	@Override
 	public Mono<Void> disposeLater() {
 		this.disposed = true;
 		return this.dispose;
 	}
 
 	private Mono<Void> disposeAll() {
-		List<PoolTarget> targets = new ArrayList<>(this.replicaArray.length + 1);
+		List<ServerTarget> targets = new ArrayList<>(this.replicaArray.length + 1);
 		targets.add(this.primary);
 		targets.addAll(List.of(this.replicaArray));
-		return Disposal.each(targets, target -> target.pool.disposeLater()
-				.onErrorMap(failure -> new IllegalStateException("failed to dispose pool " + target.name, failure)));
+		return Disposal.each(targets, target -> target.pool().disposeLater()
+				.onErrorMap(failure -> new IllegalStateException("failed to dispose pool " + target.name(), failure)));
 	}
 
 	/**
@@ -459,134 +243,6 @@ public final class ReplicatedDataSource implements DataSource, Disposable, Close
 	@Override
 	public String toString() {
 		return "ReplicatedDataSource[" + this.name + ", replicas=" + this.replicaArray.length + "]";
-	}
-
-	private static final long MAX_BACKOFF_NANOS = Duration.ofSeconds(30).toNanos();
-
-	private static final AtomicIntegerFieldUpdater<PoolTarget> UP =
-			AtomicIntegerFieldUpdater.newUpdater(PoolTarget.class, "upState");
-
-	private static final AtomicIntegerFieldUpdater<PoolTarget> DOWNS =
-			AtomicIntegerFieldUpdater.newUpdater(PoolTarget.class, "downs");
-
-	private static final class PoolTarget implements Target {
-
-		private final ReplicatedDataSource dataSource;
-
-		private final Role role;
-
-		private final String name;
-
-		private final ConnectionPool pool;
-
-		/** Up and not lagging: the only field the routing decision reads. */
-		volatile boolean available = true;
-
-		/** 1 when up, 0 when out of rotation; changed by compare-and-set. */
-		volatile int upState = 1;
-
-		/** How many times it was taken out of rotation: a probe round ignores its own answer if this moved. */
-		volatile int downs;
-
-		volatile boolean lagging;
-
-		/** The last position seen: replayed by a replica, current on the primary. */
-		volatile @Nullable ReplicationPosition position;
-
-		/** The last measured lag, or -1. */
-		volatile long lagNanos = -1;
-
-		/** When the probe may try a server that is down, by {@link System#nanoTime()}. */
-		private volatile long retryAt;
-
-		/** The backoff of the next failed probe. */
-		private volatile long backoffNanos;
-
-		PoolTarget(ReplicatedDataSource dataSource, Role role, String name, ConnectionPool pool) {
-			this.dataSource = dataSource;
-			this.role = role;
-			this.name = name;
-			this.pool = pool;
-		}
-
-		/** Take this server out of rotation; {@code true} if this call did it. Lock-free. */
-		boolean markDown(long retryAt) {
-			DOWNS.incrementAndGet(this);
-			boolean changed = UP.compareAndSet(this, 1, 0);
-			if (changed) {
-				this.retryAt = retryAt;
-				this.backoffNanos = 0;
-			}
-			// Even when another thread won: a refresh racing with the probe's must not leave it on.
-			refresh();
-			return changed;
-		}
-
-		void markUp() {
-			if (UP.compareAndSet(this, 0, 1)) {
-				this.backoffNanos = 0;
-			}
-			refresh();
-		}
-
-		/**
-		 * Put this server back in rotation for a probe round that began when {@link #downs} was
-		 * {@code before}, unless a failure was reported since: the round's answer may predate it.
-		 */
-		void markUpUnlessDownSince(int before) {
-			if (this.downs != before) {
-				return;
-			}
-			markUp();
-			// A failure reported while this marked it up wins.
-			if (this.downs != before && UP.compareAndSet(this, 1, 0)) {
-				refresh();
-			}
-		}
-
-		/** Called by the probe only, one round at a time. */
-		void backOff(long now, Duration interval) {
-			long next = this.backoffNanos == 0 ? interval.toNanos() * 2 : this.backoffNanos * 2;
-			this.backoffNanos = Math.min(next, MAX_BACKOFF_NANOS);
-			this.retryAt = now + this.backoffNanos;
-		}
-
-		boolean isUp() {
-			return this.upState == 1;
-		}
-
-		boolean due(long now) {
-			return !isUp() && now - this.retryAt >= 0;
-		}
-
-		void refresh() {
-			this.available = isUp() && !this.lagging;
-		}
-
-		@Override
-		public DataSource dataSource() {
-			return this.dataSource;
-		}
-
-		@Override
-		public Role role() {
-			return this.role;
-		}
-
-		@Override
-		public String name() {
-			return this.name;
-		}
-
-		@Override
-		public ConnectionFactory connectionFactory() {
-			return this.pool;
-		}
-
-		@Override
-		public String toString() {
-			return this.name;
-		}
 	}
 
 	/**
@@ -636,7 +292,7 @@ public final class ReplicatedDataSource implements DataSource, Disposable, Close
 		 */
 		public Builder primary(ConnectionFactory factory) {
 			if (factory == null) {
-				throw new IllegalArgumentException("primary of datasource '" + this.name + "' must not be null");
+				throw new InvalidSettingException(this.name, "primary", "must not be null");
 			}
 			this.primary = factory;
 			return this;
@@ -677,7 +333,7 @@ public final class ReplicatedDataSource implements DataSource, Disposable, Close
 		 */
 		public Builder pool(Consumer<ConnectionPoolConfiguration.Builder> customizer) {
 			if (customizer == null) {
-				throw new IllegalArgumentException("pool customizer of datasource '" + this.name + "' must not be null");
+				throw new InvalidSettingException(this.name, "pool customizer", "must not be null");
 			}
 			this.poolCustomizer = customizer;
 			return this;
@@ -690,7 +346,7 @@ public final class ReplicatedDataSource implements DataSource, Disposable, Close
 		 */
 		public Builder consistency(ReadConsistency consistency) {
 			if (consistency == null) {
-				throw new IllegalArgumentException("consistency of datasource '" + this.name + "' must not be null");
+				throw new InvalidSettingException(this.name, "consistency", "must not be null");
 			}
 			this.consistency = consistency;
 			return this;
@@ -704,8 +360,7 @@ public final class ReplicatedDataSource implements DataSource, Disposable, Close
 		 */
 		public Builder maxReplicationLag(@Nullable Duration maxLag) {
 			if (maxLag != null && (maxLag.isNegative() || maxLag.isZero())) {
-				throw new IllegalArgumentException("max-replication-lag of datasource '" + this.name
-						+ "' must be positive, was " + maxLag);
+				throw new InvalidSettingException(this.name, "max-replication-lag", "must be positive, was " + maxLag);
 			}
 			this.maxReplicationLag = maxLag;
 			return this;
@@ -720,8 +375,7 @@ public final class ReplicatedDataSource implements DataSource, Disposable, Close
 		 */
 		public Builder causalWait(Duration wait) {
 			if (wait == null || wait.isNegative() || wait.compareTo(Duration.ofSeconds(10)) > 0) {
-				throw new IllegalArgumentException("causal-wait of datasource '" + this.name
-						+ "' must be from 0 to 10s, was " + wait);
+				throw new InvalidSettingException(this.name, "causal-wait", "must be from 0 to 10s, was " + wait);
 			}
 			this.causalWait = wait;
 			return this;
@@ -736,8 +390,7 @@ public final class ReplicatedDataSource implements DataSource, Disposable, Close
 		public Builder probeInterval(Duration interval) {
 			if (interval == null || interval.compareTo(Duration.ofMillis(10)) < 0
 					|| interval.compareTo(Duration.ofMinutes(1)) > 0) {
-				throw new IllegalArgumentException("probe-interval of datasource '" + this.name
-						+ "' must be from 10ms to 1m, was " + interval);
+				throw new InvalidSettingException(this.name, "probe-interval", "must be from 10ms to 1m, was " + interval);
 			}
 			this.probeInterval = interval;
 			return this;
@@ -745,7 +398,7 @@ public final class ReplicatedDataSource implements DataSource, Disposable, Close
 
 		/**
 		 * Whether reads go to the primary when no replica is available (the default), or fail with
-		 * {@link dev.switchboard.api.DataError.Kind#NO_HEALTHY_TARGET}.
+		 * {@link DataError.Kind#NO_HEALTHY_TARGET}.
 		 * @param fallBack {@code true} to let the primary serve reads
 		 * @return this builder
 		 */

@@ -1,8 +1,8 @@
 package dev.switchboard.r2dbc;
 
 import java.time.Duration;
-import java.util.Locale;
 
+import dev.switchboard.api.Engine;
 import dev.switchboard.api.ReplicationPosition;
 import io.r2dbc.spi.Connection;
 import org.jspecify.annotations.Nullable;
@@ -44,15 +44,32 @@ enum Replication {
 	 * (H2, MySQL)
 	 */
 	static @Nullable Replication of(Connection connection) {
-		String product = connection.getMetadata().getDatabaseProductName().toLowerCase(Locale.ROOT);
-		String version = connection.getMetadata().getDatabaseVersion().toLowerCase(Locale.ROOT);
-		if (product.contains("postgres")) {
-			return POSTGRESQL;
+		Engine engine = Engine.fromProduct(connection.getMetadata().getDatabaseProductName(),
+				connection.getMetadata().getDatabaseVersion());
+		return engine == Engine.POSTGRESQL ? POSTGRESQL : engine == Engine.MARIADB ? MARIADB : null;
+	}
+
+	/**
+	 * The replication of one datasource, told from its first connection and then remembered: the
+	 * probe and the causal reads of a datasource share one.
+	 */
+	static final class Detected {
+
+		private volatile @Nullable Replication replication;
+
+		private volatile boolean known;
+
+		/**
+		 * Return the replication of the engine {@code connection} leads to.
+		 * @return the replication, or empty for engines without positions Switchboard knows
+		 */
+		Mono<Replication> of(Connection connection) {
+			if (!this.known) {
+				this.replication = Replication.of(connection);
+				this.known = true;
+			}
+			return Mono.justOrEmpty(this.replication);
 		}
-		if (product.contains("mariadb") || version.contains("mariadb")) {
-			return MARIADB;
-		}
-		return null;
 	}
 
 	/**

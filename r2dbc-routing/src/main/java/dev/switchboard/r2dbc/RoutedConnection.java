@@ -1,6 +1,9 @@
 package dev.switchboard.r2dbc;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.Duration;
+import java.util.function.Supplier;
 
 import dev.switchboard.api.CausalToken;
 import dev.switchboard.api.DataError;
@@ -14,15 +17,16 @@ import io.r2dbc.spi.Batch;
 import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.ConnectionMetadata;
 import io.r2dbc.spi.IsolationLevel;
+import io.r2dbc.spi.R2dbcException;
 import io.r2dbc.spi.Result;
 import io.r2dbc.spi.Statement;
 import io.r2dbc.spi.TransactionDefinition;
 import io.r2dbc.spi.ValidationDepth;
 import io.r2dbc.spi.Wrapped;
+import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
-import org.jspecify.annotations.Nullable;
 import reactor.util.context.ContextView;
 
 /**
@@ -75,11 +79,11 @@ public sealed class RoutedConnection extends Drains implements Connection, Wrapp
 	/** Whether a statement or batch was created: only then can a causal write have happened. */
 	private volatile boolean used;
 
-	private static final java.lang.invoke.VarHandle SETTLED;
+	private static final VarHandle SETTLED;
 
 	static {
 		try {
-			SETTLED = java.lang.invoke.MethodHandles.lookup().findVarHandle(RoutedConnection.class, "settled",
+			SETTLED = MethodHandles.lookup().findVarHandle(RoutedConnection.class, "settled",
 					boolean.class);
 		}
 		catch (ReflectiveOperationException ex) {
@@ -133,8 +137,8 @@ public sealed class RoutedConnection extends Drains implements Connection, Wrapp
 	}
 
 	private static @Nullable RoutingContext causalRequest(DataSource.Target target, ContextView context) {
-		if (target.role() != Role.PRIMARY || target.dataSource().consistency() != ReadConsistency.CAUSAL
-				|| !(target.dataSource() instanceof ReplicatedDataSource)) {
+		if (target.role() != Role.PRIMARY || !(target.dataSource() instanceof Replicated replicated)
+				|| replicated.causalReads() == null) {
 			return null;
 		}
 		return RoutingContext.find(context);
@@ -188,7 +192,7 @@ public sealed class RoutedConnection extends Drains implements Connection, Wrapp
 			return classified;
 		}
 		if (DataErrorClassifier.isTargetFailure(failure) || isDriverStateFailure(failure)) {
-			String sqlState = failure instanceof io.r2dbc.spi.R2dbcException r2dbc ? r2dbc.getSqlState() : null;
+			String sqlState = failure instanceof R2dbcException r2dbc ? r2dbc.getSqlState() : null;
 			return report(DataError.outcomeUnknown(what, this.tenant, this.target.dataSource().name(),
 					this.target.role(), sqlState, failure));
 		}
@@ -197,9 +201,7 @@ public sealed class RoutedConnection extends Drains implements Connection, Wrapp
 
 	private DataError report(DataError error) {
 		this.listener.failed(this.context, error);
-		if (this.target.dataSource() instanceof ReplicatedDataSource replicated) {
-			replicated.reportFailure(this.target, error);
-		}
+		this.target.reportFailure(error);
 		return error;
 	}
 
@@ -317,7 +319,7 @@ public sealed class RoutedConnection extends Drains implements Connection, Wrapp
 	 * now on; then wait until the exchanges already admitted (and those a cancel left running)
 	 * have ended, so that the end is sent after them and the driver knows the transaction began.
 	 */
-	private Mono<Void> end(java.util.function.Supplier<Publisher<Void>> ending) {
+	private Mono<Void> end(Supplier<Publisher<Void>> ending) {
 		return Mono.defer(() -> {
 			if (ownsTransaction()) {
 				seal();
@@ -343,10 +345,12 @@ public sealed class RoutedConnection extends Drains implements Connection, Wrapp
 		Mono<Void> release = Mono.defer(() -> Mono.from(this.delegate.close())).doOnSubscribe(subscription -> this.closed = true);
 		RoutingContext routing = this.causalRequest;
 		if (routing != null) {
-			ReplicatedDataSource replicated = (ReplicatedDataSource) this.target.dataSource();
-			Mono<Void> capture = this.used && !this.closed
-					? replicated.committedPosition(this.delegate)
-							.doOnNext(position -> routing.pin().observe(CausalToken.of(replicated.name(), position)))
+			// Set only on the primary of a datasource with causal reads.
+			CausalReads causal = ((Replicated) this.target.dataSource()).causalReads();
+			String dataSource = this.target.dataSource().name();
+			Mono<Void> capture = this.used && !this.closed && causal != null
+					? causal.committedPosition(this.delegate)
+							.doOnNext(position -> routing.pin().observe(CausalToken.of(dataSource, position)))
 							.onErrorComplete()
 							.then()
 					: Mono.empty();

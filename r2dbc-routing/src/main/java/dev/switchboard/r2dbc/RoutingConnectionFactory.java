@@ -2,6 +2,7 @@ package dev.switchboard.r2dbc;
 
 import java.io.Closeable;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Set;
 
 import dev.switchboard.api.AccessIntent;
@@ -72,13 +73,13 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 
 	private final @Nullable TenantId defaultTenant;
 
-	private final Mono<Connection> create;
+	private final RouteMono create;
 
 	private final ConnectionFactoryMetadata metadata;
 
-	private final IntentConnectionFactory reads;
+	private final IntentView reads;
 
-	private final IntentConnectionFactory writes;
+	private final IntentView writes;
 
 	private final RoutingListener listener;
 
@@ -118,9 +119,9 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 		this.bound = bound;
 		this.defaultTenant = registry.defaultTenant();
 		this.metadata = metadata(registry);
-		this.create = new RouteMono(null);
-		this.reads = new IntentConnectionFactory(AccessIntent.READ);
-		this.writes = new IntentConnectionFactory(AccessIntent.WRITE);
+		this.create = new RouteMono(this, null, null, false);
+		this.reads = new IntentView(this, AccessIntent.READ);
+		this.writes = new IntentView(this, AccessIntent.WRITE);
 	}
 
 	/**
@@ -132,7 +133,7 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 	 */
 	@Override
 	public Mono<Connection> create() {
-		return this.create;
+		return RouteMono.assemble(this.create);
 	}
 
 	/**
@@ -157,12 +158,7 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 	 * @return a {@code Mono} of a {@link RoutedConnection}, or a {@link DataError}
 	 */
 	public Mono<Connection> create(ContextView context, @Nullable AccessIntent inferred) {
-		return new Mono<>() {
-			@Override
-			public void subscribe(CoreSubscriber<? super Connection> actual) {
-				route(actual, context, inferred, false);
-			}
-		};
+		return RouteMono.assemble(new RouteMono(this, context, inferred, false));
 	}
 
 	/**
@@ -173,87 +169,85 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 	 * @return a {@code Mono} of a {@link RoutedConnection} to the primary, or a {@link DataError}
 	 */
 	public Mono<Connection> createForTransaction(ContextView context) {
-		return new Mono<>() {
-			@Override
-			public void subscribe(CoreSubscriber<? super Connection> actual) {
-				route(actual, context, AccessIntent.WRITE, true);
-			}
-		};
+		return RouteMono.assemble(new RouteMono(this, context, AccessIntent.WRITE, true));
 	}
 
-	private void route(CoreSubscriber<? super Connection> actual, ContextView context,
-			@Nullable AccessIntent defaultIntent, boolean transaction) {
-		RoutingContext routing = RoutingContext.find(context);
-		TenantId tenant = routing != null ? routing.tenant() : this.defaultTenant;
-		if (tenant == null) {
-			fail(actual, context, RoutingContext.noTenantError(routing));
+	/**
+	 * Resolve a pipeline's tenant, its datasource and the transaction it runs in, as routing does,
+	 * for adapters that need them before they ask for a connection (the jOOQ facade). A failure is
+	 * reported to this factory's {@link RoutingListener}, as the factory's own are; the caller
+	 * still emits it.
+	 * @param context the subscriber's context
+	 * @return the resolution, whose {@link TenantResolution#failure()} says why it cannot be routed
+	 */
+	public TenantResolution resolve(ContextView context) {
+		TenantResolution resolved = TenantResolution.resolve(context, this.registry, this.defaultTenant);
+		DataError failure = resolved.failure();
+		if (failure != null) {
+			reportRoutingFailure(context, failure);
+		}
+		return resolved;
+	}
+
+	/** The decision: see the class's documentation. */
+	void route(CoreSubscriber<? super Connection> actual, ContextView context, @Nullable AccessIntent defaultIntent,
+			boolean transaction) {
+		TenantResolution resolved = TenantResolution.resolve(context, this.registry, this.defaultTenant);
+		DataError failure = resolved.failure();
+		if (failure != null) {
+			fail(actual, context, failure);
 			return;
 		}
-		DataSource dataSource = this.registry.getDataSource(tenant);
-		if (dataSource == null) {
-			fail(actual, context, DataError.unknownTenant(tenant));
+		RoutingContext routing = resolved.routing();
+		TenantId tenant = resolved.tenant();
+		DataSource dataSource = resolved.dataSource();
+		TransactionBinding binding = resolved.transaction();
+		if (this.bound != null && joinBound(actual, context, tenant, dataSource, binding != null || transaction)) {
 			return;
 		}
-		TransactionBinding binding = TransactionBinding.find(context);
-		if (this.bound != null) {
-			Connection joined;
-			try {
-				joined = this.bound.find(context, this);
-			}
-			catch (RuntimeException failure) {
-				fail(actual, context, new DataError(DataError.Kind.PERMANENT,
-						"the transaction bound to the routing factory has no usable connection: " + failure.getMessage(),
-						tenant.value(), dataSource.name(), Role.PRIMARY, null, failure));
-				return;
-			}
-			if (joined != null) {
-				join(actual, context, tenant, joined, binding != null || transaction);
-				return;
-			}
-		}
-		DataSource.Target target;
-		RoutingListener.Reason reason;
-		RoutedConnection.Use use;
 		if (binding != null || transaction) {
-			if (binding != null && !binding.isBeginning() && !binding.tenant().equals(tenant)) {
-				fail(actual, context, DataError.routingConflict(binding.tenant(), binding.dataSource().name(), tenant));
-				return;
-			}
 			if (routing != null) {
 				routing.pin().trip();
 			}
-			target = dataSource.primary();
-			reason = RoutingListener.Reason.PRIMARY_TRANSACTION;
-			use = transaction || binding.isBeginning() ? RoutedConnection.Use.TRANSACTION : RoutedConnection.Use.WRITE;
+			handOff(actual, context, tenant, dataSource.primary(), RoutingListener.Reason.PRIMARY_TRANSACTION,
+					transaction || binding.isBeginning() ? RoutedConnection.Use.TRANSACTION : RoutedConnection.Use.WRITE);
+			return;
 		}
-		else {
-			AccessIntent declared = RoutingContext.findDeclaredIntent(context);
-			if (declared == null) {
-				declared = defaultIntent;
-			}
-			if (declared == AccessIntent.READ && routing != null && dataSource.consistency() == ReadConsistency.CAUSAL
-					&& dataSource instanceof ReplicatedDataSource replicated) {
-				CausalToken token = routing.pin().token();
-				// While a write's connection is out, its position is not in the token yet: pinned.
-				if (token != null && token.dataSource().equals(dataSource.name()) && !routing.pin().isPositionPending()) {
-					routeCausal(actual, context, tenant, replicated, token);
-					return;
-				}
-			}
-			AccessIntent effective = routing != null
-					? routing.pin().apply(declared)
-					: (declared == AccessIntent.READ ? AccessIntent.READ : AccessIntent.WRITE);
-			target = dataSource.select(effective);
-			if (target == null) {
-				fail(actual, context, DataError.noHealthyTarget(tenant, dataSource.name(), Role.REPLICA, null));
+		AccessIntent declared = RoutingContext.findDeclaredIntent(context);
+		if (declared == null) {
+			declared = defaultIntent;
+		}
+		if (declared == AccessIntent.READ && routing != null && dataSource instanceof Replicated replicated) {
+			CausalReads causal = replicated.causalReads();
+			CausalToken token = causal != null ? routing.pin().token() : null;
+			// While a write's connection is out, its position is not in the token yet: pinned.
+			if (token != null && token.dataSource().equals(dataSource.name()) && !routing.pin().isPositionPending()) {
+				routeCausal(actual, context, tenant, dataSource, causal, token);
 				return;
 			}
-			reason = reason(declared, effective, target, dataSource);
-			use = reason == RoutingListener.Reason.PRIMARY_WRITE ? RoutedConnection.Use.WRITE
-					: reason == RoutingListener.Reason.REPLICA && dataSource instanceof ReplicatedDataSource
-							? RoutedConnection.Use.READ_WITH_FAILOVER
-							: RoutedConnection.Use.READ;
 		}
+		AccessIntent effective = routing != null
+				? routing.pin().apply(declared)
+				: (declared == AccessIntent.READ ? AccessIntent.READ : AccessIntent.WRITE);
+		DataSource.Target target = dataSource.select(effective);
+		if (target == null) {
+			fail(actual, context, DataError.noHealthyTarget(tenant, dataSource.name(), Role.REPLICA, null));
+			return;
+		}
+		RoutingListener.Reason reason = reason(declared, effective, target, dataSource);
+		handOff(actual, context, tenant, target, reason,
+				reason == RoutingListener.Reason.PRIMARY_WRITE ? RoutedConnection.Use.WRITE
+						: reason == RoutingListener.Reason.REPLICA && dataSource instanceof Replicated
+								? RoutedConnection.Use.READ_WITH_FAILOVER
+								: RoutedConnection.Use.READ);
+	}
+
+	/**
+	 * Tell the listener of a decision, then ask the target's pool for a connection that the
+	 * hand-off passes to the subscriber: where every decision ends.
+	 */
+	private void handOff(CoreSubscriber<? super Connection> actual, ContextView context, TenantId tenant,
+			DataSource.Target target, RoutingListener.Reason reason, RoutedConnection.Use use) {
 		this.listener.routed(context, tenant, target, reason);
 		target.connectionFactory().create().subscribe(new HandOff(actual, context, tenant, target, this.listener, use));
 	}
@@ -263,9 +257,23 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 	 * hand out its connection if the tenant is the transaction's; refuse another tenant, and a
 	 * transaction of its own (it would commit apart from the bound one), each with
 	 * {@link DataError.Kind#ROUTING_CONFLICT}.
+	 * @return {@code false} outside such a transaction: routing goes on
 	 */
-	private void join(CoreSubscriber<? super Connection> actual, ContextView context, TenantId tenant,
-			Connection joined, boolean ownTransaction) {
+	private boolean joinBound(CoreSubscriber<? super Connection> actual, ContextView context, TenantId tenant,
+			DataSource dataSource, boolean ownTransaction) {
+		Connection joined;
+		try {
+			joined = this.bound.find(context, this);
+		}
+		catch (RuntimeException failure) {
+			fail(actual, context, new DataError(DataError.Kind.PERMANENT,
+					"the transaction bound to the routing factory has no usable connection: " + failure.getMessage(),
+					tenant.value(), dataSource.name(), Role.PRIMARY, null, failure));
+			return true;
+		}
+		if (joined == null) {
+			return false;
+		}
 		if (joined instanceof RoutedConnection routed) {
 			DataError conflict = routed.conflictWith(tenant, context);
 			if (conflict == null && ownTransaction) {
@@ -273,11 +281,12 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 			}
 			if (conflict != null) {
 				fail(actual, context, conflict);
-				return;
+				return true;
 			}
 			this.listener.routed(context, tenant, routed.target(), RoutingListener.Reason.PRIMARY_TRANSACTION);
 		}
 		Mono.<Connection>just(new NonClosingConnection(joined)).subscribe(actual);
+		return true;
 	}
 
 	/**
@@ -286,23 +295,19 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 	 * Connections taken for a wait that fails are closed, also when the subscriber cancels.
 	 */
 	private void routeCausal(CoreSubscriber<? super Connection> actual, ContextView context, TenantId tenant,
-			ReplicatedDataSource dataSource, CausalToken token) {
-		ReplicatedDataSource.CausalCandidate candidate = dataSource.selectCausal(token.position());
-		if (candidate != null && candidate.covered()) {
-			this.listener.routed(context, tenant, candidate.target(), RoutingListener.Reason.REPLICA_CAUSAL);
-			candidate.target().connectionFactory().create()
-					.subscribe(new HandOff(actual, context, tenant, candidate.target(), this.listener,
-							RoutedConnection.Use.READ));
-			return;
-		}
+			DataSource dataSource, CausalReads causal, CausalToken token) {
+		CausalReads.Candidate candidate = causal.select(token.position());
 		if (candidate == null) {
-			DataSource.Target primary = dataSource.primary();
-			this.listener.routed(context, tenant, primary, RoutingListener.Reason.PRIMARY_CAUSAL);
-			primary.connectionFactory().create()
-					.subscribe(new HandOff(actual, context, tenant, primary, this.listener, RoutedConnection.Use.READ));
-			return;
+			handOff(actual, context, tenant, dataSource.primary(), RoutingListener.Reason.PRIMARY_CAUSAL,
+					RoutedConnection.Use.READ);
 		}
-		actual.onSubscribe(new CausalWait(this, actual, context, tenant, dataSource, candidate.target(), token));
+		else if (candidate.covered()) {
+			handOff(actual, context, tenant, candidate.target(), RoutingListener.Reason.REPLICA_CAUSAL,
+					RoutedConnection.Use.READ);
+		}
+		else {
+			actual.onSubscribe(new CausalWait(this, actual, context, tenant, dataSource, causal, candidate.target(), token));
+		}
 	}
 
 	private static RoutingListener.Reason reason(@Nullable AccessIntent declared, AccessIntent effective,
@@ -351,14 +356,13 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 
 	/** {@link #connect(DataSource.Target, TenantId)} for a subscriber's context. */
 	Mono<Connection> connect(DataSource.Target target, TenantId tenant, ContextView context) {
-		return new Mono<>() {
-			@Override
-			public void subscribe(CoreSubscriber<? super Connection> actual) {
-				target.connectionFactory().create()
-						.subscribe(new HandOff(actual, context, tenant, target, RoutingConnectionFactory.this.listener,
-								RoutedConnection.Use.READ));
-			}
-		};
+		return RouteMono.assemble(new RouteMono(this, context, target, tenant));
+	}
+
+	/** Hand {@code actual} a connection to {@code target}, bypassing the decision. */
+	void connect(CoreSubscriber<? super Connection> actual, ContextView context, DataSource.Target target, TenantId tenant) {
+		target.connectionFactory().create()
+				.subscribe(new HandOff(actual, context, tenant, target, this.listener, RoutedConnection.Use.READ));
 	}
 
 	/** The listener told of decisions and failures. */
@@ -381,7 +385,7 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 	 * @return an immutable list, by datasource in the registry's order, each primary before its
 	 * replicas; a server not pooled by r2dbc-pool is not in it
 	 */
-	public java.util.List<TargetPool> pools() {
+	public List<TargetPool> pools() {
 		return TargetPool.of(this.registry);
 	}
 
@@ -436,53 +440,5 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 	@Override
 	public String toString() {
 		return "RoutingConnectionFactory[" + this.registry + "]";
-	}
-
-	/**
-	 * The publisher of {@link #create()} and of the intent views: built once, it routes every
-	 * subscriber with the subscriber's own context.
-	 */
-	private final class RouteMono extends Mono<Connection> {
-
-		private final @Nullable AccessIntent intent;
-
-		RouteMono(@Nullable AccessIntent intent) {
-			this.intent = intent;
-		}
-
-		@Override
-		public void subscribe(CoreSubscriber<? super Connection> actual) {
-			route(actual, actual.currentContext(), this.intent, false);
-		}
-	}
-
-	/**
-	 * The view returned by {@link #forIntent(AccessIntent)}: its publisher is built once.
-	 */
-	private final class IntentConnectionFactory implements ConnectionFactory {
-
-		private final AccessIntent intent;
-
-		private final Mono<Connection> create;
-
-		IntentConnectionFactory(AccessIntent intent) {
-			this.intent = intent;
-			this.create = new RouteMono(intent);
-		}
-
-		@Override
-		public Mono<Connection> create() {
-			return this.create;
-		}
-
-		@Override
-		public ConnectionFactoryMetadata getMetadata() {
-			return RoutingConnectionFactory.this.metadata;
-		}
-
-		@Override
-		public String toString() {
-			return RoutingConnectionFactory.this + "[default intent " + this.intent + "]";
-		}
 	}
 }

@@ -1,5 +1,7 @@
 package dev.switchboard.r2dbc;
 
+import java.util.Locale;
+
 import dev.switchboard.api.DataError;
 import dev.switchboard.api.DataSource;
 import dev.switchboard.api.TenantId;
@@ -54,7 +56,7 @@ public interface RoutingListener {
 		 * @return for example {@code primary-pinned}
 		 */
 		public String tag() {
-			return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+			return name().toLowerCase(Locale.ROOT).replace('_', '-');
 		}
 	}
 

@@ -1,5 +1,8 @@
 package dev.switchboard.r2dbc;
 
+import java.util.Locale;
+import java.util.Set;
+
 /**
  * What routing tells from a statement's SQL text alone, without parsing it.
  */
@@ -9,7 +12,7 @@ final class Statements {
 	}
 
 	/** Functions a read may call without writing: anything else called may write (nextval, a user's function). */
-	private static final java.util.Set<String> PURE_FUNCTIONS = java.util.Set.of("count", "sum", "min", "max", "avg",
+	private static final Set<String> PURE_FUNCTIONS = Set.of("count", "sum", "min", "max", "avg",
 			"coalesce", "lower", "upper", "length", "abs", "round", "cast", "exists", "any", "all", "in", "now",
 			"concat", "substring", "trim", "nullif", "greatest", "least", "row", "array", "json_build_object",
 			"json_agg", "jsonb_build_object", "jsonb_agg", "json_object", "json_arrayagg", "json_array",
@@ -50,7 +53,7 @@ final class Statements {
 			while (start > 0 && (Character.isLetterOrDigit(sql.charAt(start - 1)) || sql.charAt(start - 1) == '_')) {
 				start--;
 			}
-			if (start < end && !PURE_FUNCTIONS.contains(sql.substring(start, end).toLowerCase(java.util.Locale.ROOT))
+			if (start < end && !PURE_FUNCTIONS.contains(sql.substring(start, end).toLowerCase(Locale.ROOT))
 					&& !isKeyword(sql.substring(start, end))) {
 				return false;
 			}
@@ -60,7 +63,7 @@ final class Statements {
 
 	/** Words that precede a parenthesis without calling anything. */
 	private static boolean isKeyword(String word) {
-		return switch (word.toLowerCase(java.util.Locale.ROOT)) {
+		return switch (word.toLowerCase(Locale.ROOT)) {
 			case "select", "from", "where", "and", "or", "not", "on", "as", "join", "values", "union", "by", "having",
 					"when", "then", "else", "over", "filter", "using", "lateral", "with" -> true;
 			default -> false;

@@ -36,7 +36,7 @@ import reactor.core.publisher.Mono;
  * default tenant, used only when a pipeline carries no routing context, is opt-in. The registry
  * owns its datasources: {@link #disposeLater()} disposes each once.
  */
-public final class TenantRegistry implements DataSourceRegistry, Disposable, Closeable {
+public final class TenantRegistry implements DataSourceRegistry, AsyncDisposable, Closeable {
 
 	private final TenantTable<DataSource> tenants;
 

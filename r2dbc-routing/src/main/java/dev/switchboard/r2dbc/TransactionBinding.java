@@ -1,8 +1,10 @@
 package dev.switchboard.r2dbc;
 
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.function.Function;
 
+import dev.switchboard.api.DataError;
 import dev.switchboard.api.DataSource;
 import dev.switchboard.api.TenantId;
 import io.r2dbc.spi.Connection;
@@ -11,20 +13,22 @@ import reactor.util.context.Context;
 import reactor.util.context.ContextView;
 
 /**
- * Marks, in the Reactor Context, that a pipeline runs inside a transaction of one tenant.
+ * Marks, in the Reactor Context, that a pipeline runs inside a transaction of one tenant: the one
+ * mark of "inside a transaction" that routing and the transaction managers read.
  *
  * <p>While the binding is present, {@link RoutingConnectionFactory} sends every connection request
  * to the primary, and fails any request for another tenant with
- * {@link dev.switchboard.api.DataError.Kind#ROUTING_CONFLICT}, so that the transaction rolls back
- * rather than commit half of its work elsewhere. Transaction managers write it; applications
- * rarely need to. Immutable.
+ * {@link DataError.Kind#ROUTING_CONFLICT} ({@link #conflict}), which also marks the transaction
+ * rollback-only, so that it rolls back rather than commit half of its work elsewhere, even when
+ * the work swallowed the error. Transaction managers write it, and may keep their own state for
+ * the transaction on it ({@link #owner}); applications rarely need to. Thread-safe.
  */
 public final class TransactionBinding {
 
 	private static final Class<TransactionBinding> KEY = TransactionBinding.class;
 
 	/** The binding of a transaction manager that is about to begin a transaction. */
-	private static final TransactionBinding BEGINNING = new TransactionBinding(null, null, null);
+	private static final TransactionBinding BEGINNING = new TransactionBinding(null, null, null, null, null);
 
 	private static final Function<Context, Context> BEGIN = context -> context.put(KEY, BEGINNING);
 
@@ -35,11 +39,20 @@ public final class TransactionBinding {
 	/** Told of the connection made for a transaction about to begin, or {@code null}. */
 	private final @Nullable Consumer<? super Connection> created;
 
+	/** The state of the transaction manager that wrote this binding, or {@code null}. */
+	private final @Nullable Object owner;
+
+	/** The first conflict refused inside the transaction; shared by the bindings of its savepoints. */
+	private final @Nullable AtomicReference<DataError> rollbackOnly;
+
 	private TransactionBinding(@Nullable TenantId tenant, @Nullable DataSource dataSource,
-			@Nullable Consumer<? super Connection> created) {
+			@Nullable Consumer<? super Connection> created, @Nullable Object owner,
+			@Nullable AtomicReference<DataError> rollbackOnly) {
 		this.tenant = tenant;
 		this.dataSource = dataSource;
 		this.created = created;
+		this.owner = owner;
+		this.rollbackOnly = rollbackOnly;
 	}
 
 	/**
@@ -49,8 +62,75 @@ public final class TransactionBinding {
 	 * @return a function for {@code contextWrite}
 	 */
 	public static Function<Context, Context> bind(TenantId tenant, DataSource dataSource) {
-		TransactionBinding binding = new TransactionBinding(tenant, dataSource, null);
-		return context -> context.put(KEY, binding);
+		return of(tenant, dataSource, null).writer();
+	}
+
+	/**
+	 * Return the binding of a new transaction, for a transaction manager that keeps its own state
+	 * for the transaction on it.
+	 * @param tenant the tenant the transaction runs for
+	 * @param dataSource the tenant's datasource
+	 * @param owner the manager's state, found again with {@link #owner(Class)}, or {@code null}
+	 * @return the binding; write it with {@link #writer()}
+	 */
+	public static TransactionBinding of(TenantId tenant, DataSource dataSource, @Nullable Object owner) {
+		return new TransactionBinding(tenant, dataSource, null, owner, new AtomicReference<>());
+	}
+
+	/**
+	 * Return a binding of the same transaction with other state of its manager's, for a scope
+	 * inside it such as a savepoint: a conflict refused in either marks both rollback-only.
+	 * @param owner the manager's state for that scope
+	 * @return the binding
+	 * @throws IllegalStateException for the mark of {@link #beginning()}
+	 */
+	public TransactionBinding withOwner(Object owner) {
+		return new TransactionBinding(tenant(), this.dataSource, null, owner, this.rollbackOnly);
+	}
+
+	/**
+	 * Return a context writer that puts this binding in the context upstream of it.
+	 * @return a function for {@code contextWrite}
+	 */
+	public Function<Context, Context> writer() {
+		return context -> context.put(KEY, this);
+	}
+
+	/**
+	 * Return the state the transaction manager kept on this binding.
+	 * @param type the state's type
+	 * @param <T> the state's type
+	 * @return the state, or {@code null} if there is none of that type (another manager's binding)
+	 */
+	public <T> @Nullable T owner(Class<T> type) {
+		return type.isInstance(this.owner) ? type.cast(this.owner) : null;
+	}
+
+	/**
+	 * Check a request for {@code tenant} inside this transaction: another tenant is refused with
+	 * {@link DataError.Kind#ROUTING_CONFLICT}, and the transaction becomes rollback-only.
+	 * @param tenant the tenant of the request
+	 * @return the conflict, or {@code null} when the tenant is the transaction's, or the
+	 * transaction is {@link #beginning()} (its tenant is the request's)
+	 */
+	public @Nullable DataError conflict(TenantId tenant) {
+		if (this.tenant == null || this.tenant.equals(tenant)) {
+			return null;
+		}
+		DataError conflict = DataError.routingConflict(this.tenant, this.dataSource.name(), tenant);
+		if (this.rollbackOnly != null) {
+			this.rollbackOnly.compareAndSet(null, conflict);
+		}
+		return conflict;
+	}
+
+	/**
+	 * Return the first conflict refused inside this transaction: if there is one, the transaction
+	 * must roll back, and fail with it.
+	 * @return the conflict, or {@code null}
+	 */
+	public @Nullable DataError rollbackOnly() {
+		return this.rollbackOnly != null ? this.rollbackOnly.get() : null;
 	}
 
 	/**
@@ -75,7 +155,7 @@ public final class TransactionBinding {
 	 * @return a function for {@code contextWrite}
 	 */
 	public static Function<Context, Context> beginning(Consumer<? super Connection> created) {
-		TransactionBinding binding = new TransactionBinding(null, null, created);
+		TransactionBinding binding = new TransactionBinding(null, null, created, null, null);
 		return context -> context.put(KEY, binding);
 	}
 

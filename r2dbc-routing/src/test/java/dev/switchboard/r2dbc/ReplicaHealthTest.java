@@ -133,10 +133,10 @@ class ReplicaHealthTest {
 		build(true);
 		DataSource.Target replica = this.dataSource.replicas().get(0);
 
-		assertThat(this.dataSource.reportFailure(replica, new R2dbcBadGrammarException("syntax", "42601", 0))).isFalse();
+		assertThat(replica.reportFailure(new R2dbcBadGrammarException("syntax", "42601", 0))).isFalse();
 		assertThat(this.dataSource.status(replica).available()).isTrue();
 
-		assertThat(this.dataSource.reportFailure(replica, new R2dbcNonTransientResourceException("closed"))).isTrue();
+		assertThat(replica.reportFailure(new R2dbcNonTransientResourceException("closed"))).isTrue();
 		assertThat(this.dataSource.status(replica).available()).isFalse();
 	}
 
@@ -149,11 +149,11 @@ class ReplicaHealthTest {
 				.build();
 		this.routing = new RoutingConnectionFactory(TenantRegistry.builder().dataSource(alone).build());
 		DataSource.Target replica = alone.replicas().get(0);
-		alone.reportFailure(replica, new R2dbcNonTransientResourceException("closed"));
+		replica.reportFailure(new R2dbcNonTransientResourceException("closed"));
 		Await.until(Duration.ofSeconds(5), () -> gated.waiting.get() == 1);
 
 		// A request loses its connection while the round that will answer "valid" is under way.
-		alone.reportFailure(replica, new R2dbcNonTransientResourceException("closed"));
+		replica.reportFailure(new R2dbcNonTransientResourceException("closed"));
 		gated.openOne();
 		// Rounds run one at a time: once the next one waits, the first has ended. A round that
 		// wrongly brought the server back would leave no next round to wait for.

@@ -1,15 +1,15 @@
 package dev.switchboard.spring;
 
+import java.time.Duration;
+import java.util.function.ToDoubleFunction;
+
 import dev.switchboard.api.DataSource;
 import dev.switchboard.api.DataSourceRegistry;
-import dev.switchboard.r2dbc.ReplicatedDataSource;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import io.r2dbc.pool.ConnectionPool;
 import io.r2dbc.pool.PoolMetrics;
-
-import java.util.function.ToDoubleFunction;
 
 /**
  * Gauges of every pool: {@code switchboard.pool.acquired}, {@code .idle}, {@code .pending} and
@@ -29,26 +29,23 @@ final class PoolMetricsBinder implements MeterBinder {
 	@Override
 	public void bindTo(MeterRegistry meters) {
 		for (DataSource dataSource : this.registry.dataSources()) {
-			if (!(dataSource instanceof ReplicatedDataSource replicated)) {
-				continue;
-			}
-			bind(meters, replicated, replicated.primary());
-			replicated.replicas().forEach(replica -> bind(meters, replicated, replica));
+			bind(meters, dataSource.primary());
+			dataSource.replicas().forEach(replica -> bind(meters, replica));
 		}
 	}
 
-	private static void bind(MeterRegistry meters, ReplicatedDataSource dataSource, DataSource.Target target) {
-		ConnectionPool pool = dataSource.pool(target);
-		gauge(meters, "acquired", "Connections in use", pool, target, PoolMetrics::acquiredSize);
-		gauge(meters, "idle", "Connections idle in the pool", pool, target, PoolMetrics::idleSize);
-		gauge(meters, "pending", "Requests waiting for a connection", pool, target, PoolMetrics::pendingAcquireSize);
-		gauge(meters, "max", "Most connections the pool may hold", pool, target, PoolMetrics::getMaxAllocatedSize);
-		tagged(Gauge.builder("switchboard.target.available", dataSource,
-				ds -> ds.status(target).available() ? 1 : 0)
+	private static void bind(MeterRegistry meters, DataSource.Target target) {
+		if (target.connectionFactory() instanceof ConnectionPool pool) {
+			gauge(meters, "acquired", "Connections in use", pool, target, PoolMetrics::acquiredSize);
+			gauge(meters, "idle", "Connections idle in the pool", pool, target, PoolMetrics::idleSize);
+			gauge(meters, "pending", "Requests waiting for a connection", pool, target, PoolMetrics::pendingAcquireSize);
+			gauge(meters, "max", "Most connections the pool may hold", pool, target, PoolMetrics::getMaxAllocatedSize);
+		}
+		tagged(Gauge.builder("switchboard.target.available", target, t -> t.status().available() ? 1 : 0)
 				.description("1 when reads may go to the server, 0 when it is down or lagging"), target)
 				.register(meters);
-		tagged(Gauge.builder("switchboard.target.lag", dataSource, ds -> {
-			java.time.Duration lag = ds.status(target).lag();
+		tagged(Gauge.builder("switchboard.target.lag", target, t -> {
+			Duration lag = t.status().lag();
 			return lag == null ? Double.NaN : lag.toNanos() / 1e9;
 		}).description("How far the server is behind its primary, as last measured").baseUnit("seconds"), target)
 				.register(meters);

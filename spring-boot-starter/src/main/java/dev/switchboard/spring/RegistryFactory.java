@@ -7,6 +7,7 @@ import dev.switchboard.api.DataError;
 import dev.switchboard.api.DataSource;
 import dev.switchboard.api.TenantId;
 import dev.switchboard.jooq.RoutedDsl;
+import dev.switchboard.r2dbc.InvalidSettingException;
 import dev.switchboard.r2dbc.ReplicatedDataSource;
 import dev.switchboard.r2dbc.TenantRegistry;
 import org.jooq.SQLDialect;
@@ -139,19 +140,17 @@ final class RegistryFactory {
 		return builder.build();
 	}
 
-	/** The dialect of each datasource: as configured, else from what its primary reports. */
+	/** Apply a setting to the builder; one it refuses is reported under its configuration key. */
 	private static void setting(String key, Runnable apply) {
 		try {
 			apply.run();
 		}
-		catch (IllegalArgumentException ex) {
-			// The builder's message names the setting and the value; the key says where it is.
-			String message = ex.getMessage();
-			int must = message.indexOf("must ");
-			throw new SwitchboardConfigurationException(key, must >= 0 ? message.substring(must) : message, ex);
+		catch (InvalidSettingException ex) {
+			throw new SwitchboardConfigurationException(key, ex.problem(), ex);
 		}
 	}
 
+	/** The dialect of each datasource: as configured, else from what its primary reports. */
 	static void dialects(SwitchboardProperties properties, TenantRegistry registry, RoutedDsl.Builder builder) {
 		Map<String, SwitchboardProperties.DataSourceProperties> dataSources = orEmpty(properties.datasources());
 		for (DataSource dataSource : registry.dataSources()) {

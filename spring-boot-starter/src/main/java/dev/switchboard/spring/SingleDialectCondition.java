@@ -1,10 +1,11 @@
 package dev.switchboard.spring;
 
 import java.util.HashSet;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
+import dev.switchboard.api.Engine;
+import dev.switchboard.jooq.RoutedDsl;
 import org.springframework.boot.context.properties.bind.Bindable;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.context.annotation.Condition;
@@ -31,20 +32,9 @@ final class SingleDialectCondition implements Condition {
 		return dialects.size() == 1;
 	}
 
+	/** The dialect of the primary's driver, or the URL itself when the driver is not known. */
 	private static String driverOf(String url) {
-		String lower = url.toLowerCase(Locale.ROOT);
-		if (lower.contains(":postgresql:") || lower.contains(":postgres:")) {
-			return "POSTGRES";
-		}
-		if (lower.contains(":mariadb:")) {
-			return "MARIADB";
-		}
-		if (lower.contains(":mysql:")) {
-			return "MYSQL";
-		}
-		if (lower.contains(":h2:")) {
-			return "H2";
-		}
-		return url;
+		Engine engine = Engine.fromUrl(url);
+		return engine != null ? RoutedDsl.Builder.dialectOf(engine).name() : url;
 	}
 }

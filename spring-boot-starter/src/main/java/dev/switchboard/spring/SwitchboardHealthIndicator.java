@@ -3,7 +3,7 @@ package dev.switchboard.spring;
 import java.time.Duration;
 
 import dev.switchboard.api.DataSource;
-import dev.switchboard.r2dbc.ReplicatedDataSource;
+import dev.switchboard.api.TargetStatus;
 import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.ValidationDepth;
 import org.springframework.boot.health.contributor.AbstractReactiveHealthIndicator;
@@ -35,12 +35,10 @@ final class SwitchboardHealthIndicator extends AbstractReactiveHealthIndicator {
 				.map(valid -> {
 					(valid ? builder.up() : builder.down()).withDetail("datasource", this.target.dataSource().name())
 							.withDetail("role", this.target.role().tag());
-					if (this.target.dataSource() instanceof ReplicatedDataSource replicated) {
-						ReplicatedDataSource.TargetStatus status = replicated.status(this.target);
-						builder.withDetail("inRotation", status.available());
-						if (status.lag() != null) {
-							builder.withDetail("lag", status.lag().toString());
-						}
+					TargetStatus status = this.target.status();
+					builder.withDetail("inRotation", status.available());
+					if (status.lag() != null) {
+						builder.withDetail("lag", status.lag().toString());
 					}
 					return builder.build();
 				});

@@ -1,0 +1,100 @@
+package dev.switchboard.r2dbc;
+
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+
+import dev.switchboard.api.ReplicationPosition;
+import io.r2dbc.spi.Connection;
+import org.jspecify.annotations.Nullable;
+import reactor.core.publisher.Mono;
+
+/**
+ * The causal reads of a datasource in {@link dev.switchboard.api.ReadConsistency#CAUSAL} mode: the
+ * choice of a replica for a read that must see a position ({@link #select}), the bounded wait on
+ * that replica ({@link #await}, driven by {@link CausalWait}), and the position a write's
+ * connection leaves in the request's token ({@link #committedPosition}).
+ *
+ * <p>Selection reads the replicas' health and last positions, written by {@link ReplicaProbe};
+ * it takes no lock. Thread-safe.
+ */
+final class CausalReads {
+
+	private static final AtomicIntegerFieldUpdater<CausalReads> NEXT =
+			AtomicIntegerFieldUpdater.newUpdater(CausalReads.class, "next");
+
+	private final ServerTarget[] replicas;
+
+	private final Duration wait;
+
+	private final Replication.Detected replication;
+
+	private volatile int next;
+
+	CausalReads(ServerTarget[] replicas, Duration wait, Replication.Detected replication) {
+		this.replicas = replicas;
+		this.wait = wait;
+		this.replication = replication;
+	}
+
+	/**
+	 * Return the replica for a read that must see {@code wanted}: one known to have replayed it, else
+	 * one whose last measured lag makes it likely to reach it within the causal wait (the caller
+	 * then waits on it), else {@code null} for the primary.
+	 * @param wanted the request's position
+	 * @return the replica and whether it is known to cover the position, or {@code null}
+	 */
+	@Nullable Candidate select(ReplicationPosition wanted) {
+		ServerTarget[] candidates = this.replicas;
+		if (candidates.length == 0) {
+			return null;
+		}
+		// The mask keeps the index non-negative when the counter wraps around.
+		int ticket = NEXT.getAndIncrement(this) & Integer.MAX_VALUE;
+		ServerTarget waitable = null;
+		for (int i = 0; i < candidates.length; i++) {
+			ServerTarget candidate = candidates[(ticket + i) % candidates.length];
+			if (!candidate.available) {
+				continue;
+			}
+			ReplicationPosition replayed = candidate.position;
+			if (replayed != null && replayed.covers(wanted)) {
+				return new Candidate(candidate, true);
+			}
+			if (waitable == null && !this.wait.isZero() && candidate.lagNanos <= this.wait.toNanos()) {
+				waitable = candidate;
+			}
+		}
+		return waitable != null ? new Candidate(waitable, false) : null;
+	}
+
+	/**
+	 * A replica chosen for a causal read.
+	 * @param target the replica
+	 * @param covered whether the probe already saw it replay the wanted position
+	 */
+	record Candidate(ServerTarget target, boolean covered) {
+	}
+
+	/**
+	 * Wait, at most the causal wait, for a replica's connection to replay {@code wanted}, and
+	 * remember what the replica reported.
+	 * @param drains counts the wait's queries that a cancel leaves running, for the release
+	 * @return {@code true} when the replica covers the position
+	 */
+	Mono<Boolean> await(ServerTarget replica, Connection connection, ReplicationPosition wanted, Drains drains) {
+		return this.replication.of(connection)
+				.flatMap(engine -> engine.await(connection, wanted, this.wait, drains))
+				.doOnNext(replayed -> replica.position = replayed)
+				.hasElement();
+	}
+
+	/**
+	 * Return the position of the primary after the last commit of a connection to it, for the
+	 * request's causal token.
+	 * @param connection a connection to the datasource's primary that ran statements
+	 * @return the position, or empty when the engine has none or the session wrote nothing
+	 */
+	Mono<ReplicationPosition> committedPosition(Connection connection) {
+		return this.replication.of(connection).flatMap(engine -> engine.committedPosition(connection));
+	}
+}
