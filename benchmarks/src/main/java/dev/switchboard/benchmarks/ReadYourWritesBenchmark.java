@@ -1,6 +1,7 @@
 package dev.switchboard.benchmarks;
 
 import java.time.Duration;
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -115,7 +116,7 @@ public class ReadYourWritesBenchmark {
 		ReplicatedDataSource dataSource = ReplicatedDataSource.builder(DATASOURCE)
 				.primary(primary)
 				.replica(replica)
-				.consistency(ReadConsistency.valueOf(this.consistency.toUpperCase(java.util.Locale.ROOT)))
+				.consistency(ReadConsistency.valueOf(this.consistency.toUpperCase(Locale.ROOT)))
 				.pool(pool -> pool.initialSize(CONCURRENCY).maxSize(CONCURRENCY))
 				.build();
 		this.routing = new RoutingConnectionFactory(TenantRegistry.builder().dataSource(dataSource)
