@@ -18,9 +18,15 @@ import reactor.core.publisher.Mono;
 import static org.springframework.web.reactive.function.server.RouterFunctions.route;
 
 /**
- * A WebFlux application as a user would write it, for the end-to-end tests.
+ * A WebFlux application as a user would write it, for the end-to-end tests. Spring Security is on
+ * the test classpath for {@link SecuredApplication}; this application runs without it, as one
+ * that does not use it.
  */
-@SpringBootApplication
+@SpringBootApplication(excludeName = { "org.springframework.boot.security.autoconfigure.SecurityAutoConfiguration",
+		"org.springframework.boot.security.autoconfigure.ReactiveUserDetailsServiceAutoConfiguration",
+		"org.springframework.boot.security.autoconfigure.web.reactive.ReactiveWebSecurityAutoConfiguration",
+		"org.springframework.boot.security.autoconfigure.actuate.web.reactive.ReactiveManagementWebSecurityAutoConfiguration",
+		"org.springframework.boot.security.oauth2.server.resource.autoconfigure.reactive.ReactiveOAuth2ResourceServerAutoConfiguration" })
 @EnableTransactionManagement
 class TestApplication {
 
