@@ -53,6 +53,21 @@ class TestApplication {
 	@Bean
 	RouterFunction<ServerResponse> routes(TenantDatabase db, TransactionalOperator transactions, PortService ports) {
 		return route()
+				// Failures left to the framework, for ProblemDetailsIT: no onErrorResume.
+				.GET("/raw/bad-sql", request -> db.query(dsl -> dsl.resultQuery("SELEC 1")).then(ServerResponse.ok().build()))
+				.POST("/raw/conflict/{id}", request -> transactions.transactional(
+								db.write(dsl -> dsl.insertInto(DSL.table("notes"), DSL.field("id"), DSL.field("tenant"), DSL.field("body"))
+										.values(request.pathVariable("id"), "web", "mine"))
+								.then(db.write(dsl -> dsl.insertInto(DSL.table("notes"), DSL.field("id"), DSL.field("tenant"), DSL.field("body"))
+										.values(request.pathVariable("id") + "-x", "web", "theirs")).next()
+										.contextWrite(dev.switchboard.api.RoutingContext.forTenant("globex"))))
+						.flatMap(n -> ServerResponse.ok().bodyValue("committed")))
+				.GET("/raw/outcome-unknown", request -> Mono.error(dev.switchboard.api.DataError.outcomeUnknown("the commit",
+						dev.switchboard.api.TenantId.of("acme"), "pg-main", dev.switchboard.api.Role.PRIMARY, "08006",
+						new java.io.IOException("connection reset by peer"))))
+				.POST("/echo", request -> request.bodyToMono(String.class)
+						.flatMap(body -> ServerResponse.ok().bodyValue(String.valueOf(body.length()))))
+				.GET("/no-tenant/server", request -> db.query(dsl -> dsl.selectOne()).then(ServerResponse.ok().build()))
 				.GET("/bad-sql", request -> db.query(dsl -> dsl.resultQuery("SELEC 1")).then(ServerResponse.ok().build())
 						.onErrorResume(dev.switchboard.api.DataError.class,
 								ex -> ServerResponse.unprocessableContent().bodyValue(ex.kind().name())))
