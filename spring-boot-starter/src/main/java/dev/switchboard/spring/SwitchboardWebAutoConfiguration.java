@@ -4,6 +4,7 @@ import dev.switchboard.api.DataSourceRegistry;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
+import org.springframework.beans.factory.BeanClassLoaderAware;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
@@ -31,7 +32,7 @@ import org.springframework.web.server.WebFilter;
 @ConditionalOnClass(WebFilter.class)
 @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.REACTIVE)
 @ConditionalOnProperty(prefix = "switchboard.web", name = "enabled", matchIfMissing = true)
-public class SwitchboardWebAutoConfiguration {
+public class SwitchboardWebAutoConfiguration implements BeanClassLoaderAware {
 
 	private static final Log logger = LogFactory.getLog(SwitchboardWebAutoConfiguration.class);
 
@@ -39,13 +40,20 @@ public class SwitchboardWebAutoConfiguration {
 
 	private static final String RESOURCE_SERVER = "org.springframework.security.oauth2.server.resource.authentication.AbstractOAuth2TokenAuthenticationToken";
 
+	private ClassLoader classLoader = SwitchboardWebAutoConfiguration.class.getClassLoader();
+
+	@Override
+	public void setBeanClassLoader(ClassLoader classLoader) {
+		this.classLoader = classLoader;
+	}
+
 	@Bean
 	@ConditionalOnMissingBean
 	TenantResolver switchboardTenantResolver(SwitchboardProperties properties) {
 		SwitchboardProperties.Web web = properties.web();
 		return switch (web.tenantFrom()) {
 			case JWT_CLAIM -> {
-				if (!ClassUtils.isPresent(RESOURCE_SERVER, getClass().getClassLoader())) {
+				if (!ClassUtils.isPresent(RESOURCE_SERVER, this.classLoader)) {
 					throw new SwitchboardConfigurationException("switchboard.web.tenant-from", "is jwt-claim, which needs Spring"
 							+ " Security's resource server: add spring-boot-starter-security-oauth2-resource-server");
 				}
@@ -68,7 +76,7 @@ public class SwitchboardWebAutoConfiguration {
 				}
 			}
 			case HEADER -> {
-				if (!web.trustTenantHeader() && ClassUtils.isPresent(SPRING_SECURITY, getClass().getClassLoader())) {
+				if (!web.trustTenantHeader() && ClassUtils.isPresent(SPRING_SECURITY, this.classLoader)) {
 					logger.warn("Switchboard takes the tenant from the " + web.tenantHeader() + " request header, which"
 							+ " any client can set to any tenant; Spring Security is present, so take it from the caller"
 							+ " (switchboard.web.tenant-from=jwt-claim or principal), or set"
@@ -102,7 +110,7 @@ public class SwitchboardWebAutoConfiguration {
 		if (web.tenantFrom() == SwitchboardProperties.TenantFrom.PRINCIPAL) {
 			return null;
 		}
-		if (ClassUtils.isPresent(RESOURCE_SERVER, getClass().getClassLoader())) {
+		if (ClassUtils.isPresent(RESOURCE_SERVER, this.classLoader)) {
 			return TenantAccess.tokenClaims(web.tenantClaim(), web.tenantsClaim());
 		}
 		// An authenticated caller without Spring Security's tokens: only a declared check can know.
