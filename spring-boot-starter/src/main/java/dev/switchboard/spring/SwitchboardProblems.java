@@ -23,10 +23,11 @@ import org.springframework.web.server.PayloadTooLargeException;
  * <tr><td>ROUTING_CONFLICT</td><td>409</td><td>the request's work contradicts the transaction it
  * runs in</td></tr>
  * <tr><td>TRANSIENT, NO_HEALTHY_TARGET</td><td>503, {@code Retry-After: 1}</td><td>a retry may
- * succeed: lost connection, pool exhausted, serialization failure, deadlock, a write refused by a
- * read-only server (SQLSTATE 25006), no server in rotation</td></tr>
- * <tr><td>PERMANENT</td><td>500</td><td>bad SQL, a constraint, a permission: the same request fails
- * again</td></tr>
+ * succeed: lost connection, pool exhausted, serialization failure, deadlock, a primary that refuses
+ * writes while it fails over (SQLSTATE 25006), no server in rotation</td></tr>
+ * <tr><td>PERMANENT</td><td>500</td><td>bad SQL, a constraint, a permission, a write declared a
+ * read that a replica refused (25006 from a replica, which a retry reaches again): the same
+ * request fails again</td></tr>
  * <tr><td>OUTCOME_UNKNOWN</td><td>500, no {@code Retry-After}</td><td>a commit may or may not have
  * taken effect; a 503 would invite a blind retry that may apply it twice</td></tr>
  * </table>

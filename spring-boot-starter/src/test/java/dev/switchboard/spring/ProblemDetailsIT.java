@@ -41,6 +41,7 @@ class ProblemDetailsIT {
 		Topology.Engine pg = topology.postgres();
 		Topology.Engine maria = topology.mariadb();
 		properties.add("switchboard.datasources.pg-main.primary", () -> pg.url(pg.primary()));
+		properties.add("switchboard.datasources.pg-main.replicas[0]", () -> pg.url(pg.replica()));
 		properties.add("switchboard.datasources.maria-main.primary", () -> maria.url(maria.primary()));
 		properties.add("switchboard.datasources.maria-main.dialect", () -> "MARIADB");
 		// Nothing listens on port 1: every statement of this tenant fails to connect.
@@ -86,6 +87,23 @@ class ProblemDetailsIT {
 				.jsonPath("$.status").isEqualTo(503)
 				.jsonPath("$.kind").isEqualTo("TRANSIENT")
 				.jsonPath("$.datasource").isEqualTo("down");
+	}
+
+	@Test
+	void aWriteThatAReplicaRefusesIsA500ProblemNotARetry() {
+		// A write declared a read reaches a replica again on every retry: a bug of the caller,
+		// classified PERMANENT; only the primary's read-only refusal (a failover) is transient.
+		String id = "problem-" + UUID.randomUUID();
+		this.client.post().uri("/raw/write-as-read/{id}", id).header("X-Tenant-Id", "acme").exchange()
+				.expectStatus().isEqualTo(500)
+				.expectHeader().doesNotExist(HttpHeaders.RETRY_AFTER)
+				.expectHeader().contentType(MediaType.APPLICATION_PROBLEM_JSON)
+				.expectBody()
+				.jsonPath("$.kind").isEqualTo("PERMANENT")
+				.jsonPath("$.role").isEqualTo("replica")
+				.jsonPath("$.sqlState").isEqualTo("25006");
+		assertThat(Sql.query(topology.postgres().connectionFactory(topology.postgres().primary()),
+				"SELECT id FROM notes WHERE id = $1", id)).isEmpty();
 	}
 
 	@Test

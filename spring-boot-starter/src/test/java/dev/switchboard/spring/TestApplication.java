@@ -65,6 +65,10 @@ class TestApplication {
 				.GET("/raw/outcome-unknown", request -> Mono.error(dev.switchboard.api.DataError.outcomeUnknown("the commit",
 						dev.switchboard.api.TenantId.of("acme"), "pg-main", dev.switchboard.api.Role.PRIMARY, "08006",
 						new java.io.IOException("connection reset by peer"))))
+				// A write declared a read: a replica takes it, and refuses it (read-only, SQLSTATE 25006).
+				.POST("/raw/write-as-read/{id}", request -> db.read(dsl -> dsl.insertInto(DSL.table("notes"), DSL.field("id"),
+								DSL.field("tenant"), DSL.field("body")).values(request.pathVariable("id"), "web", "misrouted"))
+						.then(ServerResponse.ok().build()))
 				.POST("/echo", request -> request.bodyToMono(String.class)
 						.flatMap(body -> ServerResponse.ok().bodyValue(String.valueOf(body.length()))))
 				.GET("/no-tenant/server", request -> db.query(dsl -> dsl.selectOne()).then(ServerResponse.ok().build()))
