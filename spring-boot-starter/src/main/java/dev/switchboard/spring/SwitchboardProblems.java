@@ -155,18 +155,11 @@ public final class SwitchboardProblems {
 		};
 	}
 
-	/** A caller's name comes from a token or a user store: shown escaped and at most 80 characters. */
-	private static String abbreviate(String value) {
-		String shown = value.length() > 80 ? value.substring(0, 80) + "..." : value;
-		StringBuilder escaped = new StringBuilder(shown.length());
-		shown.codePoints().forEach(c -> {
-			if (Character.isISOControl(c)) {
-				escaped.append(String.format("\\u%04x", c));
-			}
-			else {
-				escaped.appendCodePoint(c);
-			}
-		});
-		return escaped.toString();
+	/**
+	 * A caller's name comes from a token or a user store: shown at most 80 characters long; the
+	 * JSON writer escapes it.
+	 */
+	private static String abbreviate(String name) {
+		return name.length() > 80 ? name.substring(0, 80) + "..." : name;
 	}
 }

@@ -1,5 +1,7 @@
 package dev.switchboard.spring;
 
+import java.security.Principal;
+
 import dev.switchboard.api.DataSourceRegistry;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
@@ -16,6 +18,7 @@ import org.springframework.http.codec.ServerCodecConfigurer;
 import org.springframework.util.ClassUtils;
 import org.springframework.web.reactive.DispatcherHandler;
 import org.springframework.web.server.WebFilter;
+import reactor.core.publisher.Mono;
 
 /**
  * The web side of Switchboard in a WebFlux application: the {@link TenantResolver} that
@@ -59,7 +62,7 @@ public class SwitchboardWebAutoConfiguration implements BeanClassLoaderAware {
 				}
 				yield TenantResolver.jwtClaim(web.tenantClaim());
 			}
-			case PRINCIPAL -> TenantResolver.principal(java.security.Principal::getName);
+			case PRINCIPAL -> TenantResolver.principal(Principal::getName);
 			case SUBDOMAIN -> {
 				if (web.tenantDomain() == null || web.tenantDomain().isBlank()) {
 					throw new SwitchboardConfigurationException("switchboard.web.tenant-domain",
@@ -114,7 +117,7 @@ public class SwitchboardWebAutoConfiguration implements BeanClassLoaderAware {
 			return TenantAccess.tokenClaims(web.tenantClaim(), web.tenantsClaim());
 		}
 		// An authenticated caller without Spring Security's tokens: only a declared check can know.
-		return (caller, tenant) -> reactor.core.publisher.Mono.just(false);
+		return (caller, tenant) -> Mono.just(false);
 	}
 
 	@Bean
