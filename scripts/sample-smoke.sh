@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Proves that the README's sample command answers HTTP: starts scripts/run-sample.sh as the README
-# gives it (on a free port), writes a note and reads it back as tenant acme, checks the 400 problem
-# for a request without a tenant, then stops the service.
+# gives it (on a free port), writes a note and reads it back as tenant acme with a token of the
+# sample's /dev/tokens, checks the 401 for a request without a token, then stops the service.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 port=${SAMPLE_PORT:-18080}
@@ -14,12 +14,13 @@ for _ in $(seq 1 90); do
 	kill -0 "$pid" 2>/dev/null || { echo "sample: the service exited; its log:" >&2; cat "$log" >&2; exit 1; }
 	sleep 1
 done
-created=$(curl -fsS -X POST "http://localhost:$port/notes" -H 'X-Tenant-Id: acme' -d 'smoke test')
-listed=$(curl -fsS "http://localhost:$port/notes" -H 'X-Tenant-Id: acme')
+token=$(curl -fsS -X POST "http://localhost:$port/dev/tokens?tenant=acme")
+created=$(curl -fsS -X POST "http://localhost:$port/notes" -H "Authorization: Bearer $token" -d 'smoke test')
+listed=$(curl -fsS "http://localhost:$port/notes" -H "Authorization: Bearer $token")
 status=$(curl -s -o /dev/null -w '%{http_code}' "http://localhost:$port/notes")
 case "$created$listed" in
 	*'smoke test'*'smoke test'*) ;;
 	*) echo "sample: unexpected answers: $created / $listed" >&2; exit 1 ;;
 esac
-[ "$status" = 400 ] || { echo "sample: a request without tenant got $status, not 400" >&2; exit 1; }
-echo "sample: scripts/run-sample.sh answered HTTP on port $port (note written and read as acme; 400 without tenant)"
+[ "$status" = 401 ] || { echo "sample: a request without a token got $status, not 401" >&2; exit 1; }
+echo "sample: scripts/run-sample.sh answered HTTP on port $port (note written and read as acme; 401 without a token)"

@@ -23,7 +23,8 @@ import static org.springframework.web.reactive.function.server.RouterFunctions.r
 
 /**
  * The notes API. Nothing here names a tenant, a server or an engine: the tenant comes from the
- * {@code X-Tenant-Id} header through Switchboard's filter, and every query is routed by it.
+ * caller's token through Switchboard's filter (see {@link SampleSecurity}), and every query is
+ * routed by it.
  */
 @Configuration(proxyBeanMethods = false)
 class NotesHandler {

@@ -20,8 +20,6 @@ import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.health.contributor.CompositeReactiveHealthContributor;
 import org.springframework.boot.health.contributor.ReactiveHealthContributor;
@@ -32,7 +30,6 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.transaction.ReactiveTransactionManager;
 import org.springframework.transaction.reactive.TransactionalOperator;
-import org.springframework.web.server.WebFilter;
 import reactor.util.context.ContextView;
 
 /**
@@ -41,8 +38,8 @@ import reactor.util.context.ContextView;
  * {@code ConnectionFactory}), the jOOQ {@link RoutedDsl}, {@link TenantDatabase} and, when every
  * datasource shares one dialect, a plain {@link DSLContext}; a reactive transaction manager over
  * the routed factory, which jOOQ joins; a {@code DatabaseClient} that binds each tenant's statements
- * with its engine's markers; the WebFlux {@link TenantWebFilter}; Micrometer meters and health
- * contributors when those are on the classpath.
+ * with its engine's markers; Micrometer meters and health contributors when those are on the
+ * classpath. The web side is {@link SwitchboardWebAutoConfiguration}.
  *
  * <p>Runs before Boot's transaction and R2DBC auto-configuration, so that Boot's
  * {@code TransactionAutoConfiguration} (brought by this starter) finds the transaction manager and
@@ -121,27 +118,6 @@ public class SwitchboardAutoConfiguration {
 		@ConditionalOnMissingBean
 		DatabaseClient switchboardDatabaseClient(RoutingConnectionFactory routing) {
 			return SwitchboardDatabaseClient.create(routing);
-		}
-	}
-
-	/** The tenant filter of WebFlux applications. */
-	@Configuration(proxyBeanMethods = false)
-	@ConditionalOnClass(WebFilter.class)
-	@ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.REACTIVE)
-	@ConditionalOnProperty(prefix = "switchboard.web", name = "enabled", matchIfMissing = true)
-	static class WebConfiguration {
-
-		@Bean
-		@ConditionalOnMissingBean
-		TenantResolver switchboardTenantResolver(SwitchboardProperties properties) {
-			return TenantResolver.header(properties.web().tenantHeader());
-		}
-
-		@Bean
-		TenantWebFilter switchboardTenantWebFilter(TenantResolver resolver, DataSourceRegistry registry,
-				SwitchboardProperties properties) {
-			return new TenantWebFilter(resolver, registry, properties.web().excludedPaths(),
-					properties.web().causalTokenHeader());
 		}
 	}
 

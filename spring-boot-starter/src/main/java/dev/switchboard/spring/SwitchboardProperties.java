@@ -25,7 +25,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *   tenants:
  *     acme: { datasource: pg-main }
  *   web:
- *     tenant-header: X-Tenant-Id
+ *     tenant-from: jwt-claim       # or principal, subdomain, path, header (the default)
+ *     tenant-claim: tenant
  *     causal-token-header: Switchboard-Causal-Token
  * </pre>
  *
@@ -41,14 +42,52 @@ public record SwitchboardProperties(@Nullable String defaultTenant, @DefaultValu
 	/**
 	 * The WebFlux tenant filter.
 	 * @param enabled whether the filter is installed
-	 * @param tenantHeader the request header that names the tenant
+	 * @param tenantFrom where the tenant of a request comes from: {@code jwt-claim} (a claim of the
+	 * caller's OAuth 2 token), {@code principal} (the authenticated principal's name), {@code subdomain}
+	 * (the label in front of {@code tenant-domain}), {@code path} (the {@code {tenant}} variable of
+	 * {@code tenant-path}) or {@code header} (the default: {@code tenant-header}, for services behind
+	 * a gateway that sets it)
+	 * @param tenantHeader the request header that names the tenant, for {@code header}
+	 * @param trustTenantHeader that a gateway sets the tenant header, so the start does not warn that
+	 * any client can name any tenant with it
+	 * @param tenantClaim the token claim that names the caller's tenant, for {@code jwt-claim} and the
+	 * access check
+	 * @param tenantsClaim the token claim that lists the tenants the caller may use (an array, or ids
+	 * separated by spaces or commas), for the access check
+	 * @param tenantDomain the domain under which each tenant has its subdomain, for {@code subdomain}
+	 * @param tenantPath the path pattern whose {@code {tenant}} variable names the tenant, for
+	 * {@code path}
+	 * @param checkTenantAccess whether an authenticated caller must be allowed the tenant the request
+	 * names (by its token's claims or a {@code TenantAccess} bean), else 403 and nothing runs
 	 * @param excludedPaths path patterns served without a tenant
 	 * @param causalTokenHeader the request and response header that carries the causal token, so
 	 * that read-your-writes holds across requests and instances; blank to carry none
 	 */
-	public record Web(@DefaultValue("true") boolean enabled, @DefaultValue("X-Tenant-Id") String tenantHeader,
-			@DefaultValue("/actuator/**") List<String> excludedPaths,
+	public record Web(@DefaultValue("true") boolean enabled, @DefaultValue("header") TenantFrom tenantFrom,
+			@DefaultValue("X-Tenant-Id") String tenantHeader, @DefaultValue("false") boolean trustTenantHeader,
+			@DefaultValue("tenant") String tenantClaim, @DefaultValue("tenants") String tenantsClaim,
+			@Nullable String tenantDomain, @DefaultValue("/tenants/{tenant}/**") String tenantPath,
+			@DefaultValue("true") boolean checkTenantAccess, @DefaultValue("/actuator/**") List<String> excludedPaths,
 			@DefaultValue("Switchboard-Causal-Token") String causalTokenHeader) {
+	}
+
+	/** Where the tenant of a web request comes from ({@code switchboard.web.tenant-from}). */
+	public enum TenantFrom {
+
+		/** A claim of the caller's OAuth 2 token ({@code tenant-claim}). */
+		JWT_CLAIM,
+
+		/** The authenticated principal's name. */
+		PRINCIPAL,
+
+		/** The label in front of {@code tenant-domain}. */
+		SUBDOMAIN,
+
+		/** The {@code {tenant}} variable of {@code tenant-path}. */
+		PATH,
+
+		/** A request header ({@code tenant-header}). */
+		HEADER
 	}
 
 	/**

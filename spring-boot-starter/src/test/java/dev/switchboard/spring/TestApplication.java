@@ -18,9 +18,15 @@ import reactor.core.publisher.Mono;
 import static org.springframework.web.reactive.function.server.RouterFunctions.route;
 
 /**
- * A WebFlux application as a user would write it, for the end-to-end tests.
+ * A WebFlux application as a user would write it, for the end-to-end tests. Spring Security is on
+ * the test classpath for {@link SecuredApplication}; this application runs without it, as one
+ * that does not use it.
  */
-@SpringBootApplication
+@SpringBootApplication(excludeName = { "org.springframework.boot.security.autoconfigure.SecurityAutoConfiguration",
+		"org.springframework.boot.security.autoconfigure.ReactiveUserDetailsServiceAutoConfiguration",
+		"org.springframework.boot.security.autoconfigure.web.reactive.ReactiveWebSecurityAutoConfiguration",
+		"org.springframework.boot.security.autoconfigure.actuate.web.reactive.ReactiveManagementWebSecurityAutoConfiguration",
+		"org.springframework.boot.security.oauth2.server.resource.autoconfigure.reactive.ReactiveOAuth2ResourceServerAutoConfiguration" })
 @EnableTransactionManagement
 class TestApplication {
 
@@ -47,6 +53,25 @@ class TestApplication {
 	@Bean
 	RouterFunction<ServerResponse> routes(TenantDatabase db, TransactionalOperator transactions, PortService ports) {
 		return route()
+				// Failures left to the framework, for ProblemDetailsIT: no onErrorResume.
+				.GET("/raw/bad-sql", request -> db.query(dsl -> dsl.resultQuery("SELEC 1")).then(ServerResponse.ok().build()))
+				.POST("/raw/conflict/{id}", request -> transactions.transactional(
+								db.write(dsl -> dsl.insertInto(DSL.table("notes"), DSL.field("id"), DSL.field("tenant"), DSL.field("body"))
+										.values(request.pathVariable("id"), "web", "mine"))
+								.then(db.write(dsl -> dsl.insertInto(DSL.table("notes"), DSL.field("id"), DSL.field("tenant"), DSL.field("body"))
+										.values(request.pathVariable("id") + "-x", "web", "theirs")).next()
+										.contextWrite(dev.switchboard.api.RoutingContext.forTenant("globex"))))
+						.flatMap(n -> ServerResponse.ok().bodyValue("committed")))
+				.GET("/raw/outcome-unknown", request -> Mono.error(dev.switchboard.api.DataError.outcomeUnknown("the commit",
+						dev.switchboard.api.TenantId.of("acme"), "pg-main", dev.switchboard.api.Role.PRIMARY, "08006",
+						new java.io.IOException("connection reset by peer"))))
+				// A write declared a read: a replica takes it, and refuses it (read-only, SQLSTATE 25006).
+				.POST("/raw/write-as-read/{id}", request -> db.read(dsl -> dsl.insertInto(DSL.table("notes"), DSL.field("id"),
+								DSL.field("tenant"), DSL.field("body")).values(request.pathVariable("id"), "web", "misrouted"))
+						.then(ServerResponse.ok().build()))
+				.POST("/echo", request -> request.bodyToMono(String.class)
+						.flatMap(body -> ServerResponse.ok().bodyValue(String.valueOf(body.length()))))
+				.GET("/no-tenant/server", request -> db.query(dsl -> dsl.selectOne()).then(ServerResponse.ok().build()))
 				.GET("/bad-sql", request -> db.query(dsl -> dsl.resultQuery("SELEC 1")).then(ServerResponse.ok().build())
 						.onErrorResume(dev.switchboard.api.DataError.class,
 								ex -> ServerResponse.unprocessableContent().bodyValue(ex.kind().name())))
