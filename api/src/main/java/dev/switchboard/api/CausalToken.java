@@ -55,9 +55,9 @@ public final class CausalToken {
 			throw DataError.invalidCausalToken(value, "expected <datasource>@<position>");
 		}
 		String dataSource = value.substring(0, at);
-		String problem = Names.problem(dataSource);
-		if (problem != null) {
-			throw DataError.invalidCausalToken(value, "the datasource name " + problem);
+		if (!Names.isValid(dataSource)) {
+			throw DataError.invalidCausalToken(value, "the datasource name is not 1 to " + Names.MAX_LENGTH
+					+ " characters of [A-Za-z0-9._-] starting with a letter or a digit");
 		}
 		try {
 			return new CausalToken(dataSource, ReplicationPosition.parse(value.substring(at + 1)));

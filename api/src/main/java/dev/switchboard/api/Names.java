@@ -74,9 +74,8 @@ public final class Names {
 		return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 	}
 
+	/** A character as a message may show it: printable ASCII as itself, anything else as its code point. */
 	private static String describe(char c) {
-		return Character.isISOControl(c) || Character.isWhitespace(c)
-				? String.format("U+%04X", (int) c)
-				: "'" + c + "'";
+		return c > ' ' && c < 0x7F ? "'" + c + "'" : String.format("U+%04X", (int) c);
 	}
 }

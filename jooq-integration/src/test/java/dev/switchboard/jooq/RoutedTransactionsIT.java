@@ -177,6 +177,25 @@ class RoutedTransactionsIT {
 	}
 
 	@Test
+	void plainJooqCodeRefusedForAnotherTenantLeavesTheTransactionOnlyToRollBackEvenIfTheWorkSwallowsIt() {
+		// The same rule as the facade's own calls, and as Spring's transactions: the refusal is
+		// seen by routing, not by the facade, and still marks the transaction.
+		String mine = "mine-" + UUID.randomUUID();
+		org.jooq.DSLContext mariaDsl = setup.dsl.dsl(setup.maria, dev.switchboard.api.AccessIntent.WRITE);
+
+		StepVerifier.create(db.transactional(dsl -> insert(dsl, mine, JooqTopology.PG)
+						.then(insert(mariaDsl, "x-" + mine, JooqTopology.MARIA).contextWrite(RoutingContext.forTenant(JooqTopology.MARIA))
+								.onErrorResume(swallowed -> Mono.empty())))
+						.contextWrite(RoutingContext.forTenant(JooqTopology.PG)))
+				.expectErrorSatisfies(error -> assertThat(((DataError) error).kind()).isEqualTo(DataError.Kind.ROUTING_CONFLICT))
+				.verify();
+
+		assertThat(setup.onPrimary(setup.topology.postgres(), mine)).as("the transaction's own write").isFalse();
+		assertThat(setup.onPrimary(setup.topology.mariadb(), "x-" + mine)).isFalse();
+		setup.awaitNoneAcquired();
+	}
+
+	@Test
 	void cancellingATransactionRollsItBackAndReturnsTheConnection() {
 		String id = "cancel-" + UUID.randomUUID();
 

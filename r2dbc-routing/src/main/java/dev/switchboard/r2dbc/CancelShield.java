@@ -135,7 +135,7 @@ final class CancelShield<T> implements CoreSubscriber<T>, Subscription {
 	 * @return the shielded publisher
 	 */
 	static <T> Mono<T> one(Publisher<T> source, @Nullable Drains drains) {
-		return Shielded.assemble(source, Kind.ONE, drains, false);
+		return Shielded.assemble(source, drains, false);
 	}
 
 	/**
@@ -147,7 +147,7 @@ final class CancelShield<T> implements CoreSubscriber<T>, Subscription {
 	 * @return the shielded publisher
 	 */
 	static <T> Mono<T> end(Publisher<T> source, Drains drains) {
-		return Shielded.assemble(source, Kind.ONE, drains, true);
+		return Shielded.assemble(source, drains, true);
 	}
 
 	/**
@@ -159,7 +159,7 @@ final class CancelShield<T> implements CoreSubscriber<T>, Subscription {
 	 * @return the shielded publisher
 	 */
 	static Mono<Connection> acquire(Publisher<? extends Connection> source) {
-		return Shielded.assemble(source, Kind.CONNECTION, null, false);
+		return ShieldedAcquisition.assemble(source);
 	}
 
 	@Override
@@ -269,39 +269,51 @@ final class CancelShield<T> implements CoreSubscriber<T>, Subscription {
 	}
 
 	/**
-	 * The publisher of a shielded exchange of at most one answer, or of a pool's acquisition.
-	 * Assembled through Reactor's hooks, so that {@code Hooks.onOperatorDebug()} and
-	 * {@code checkpoint()} see it like any operator.
+	 * The publisher of a shielded exchange of at most one answer. Assembled through Reactor's
+	 * hooks, so that {@code Hooks.onOperatorDebug()} and {@code checkpoint()} see it like any
+	 * operator.
 	 */
 	private static final class Shielded<T> extends Mono<T> {
 
 		private final Publisher<? extends T> source;
 
-		private final Kind kind;
-
 		private final @Nullable Drains drains;
 
+		/** An end of a transaction, which a sealed connection still admits. */
 		private final boolean end;
 
-		private Shielded(Publisher<? extends T> source, Kind kind, @Nullable Drains drains, boolean end) {
+		private Shielded(Publisher<? extends T> source, @Nullable Drains drains, boolean end) {
 			this.source = source;
-			this.kind = kind;
 			this.drains = drains;
 			this.end = end;
 		}
 
-		static <T> Mono<T> assemble(Publisher<? extends T> source, Kind kind, @Nullable Drains drains, boolean end) {
-			return onAssembly(new Shielded<>(source, kind, drains, end));
+		static <T> Mono<T> assemble(Publisher<? extends T> source, @Nullable Drains drains, boolean end) {
+			return onAssembly(new Shielded<>(source, drains, end));
 		}
 
 		@Override
 		public void subscribe(CoreSubscriber<? super T> actual) {
-			if (this.kind == Kind.CONNECTION) {
-				this.source.subscribe(new CancelShield<>(actual, Kind.CONNECTION, null, null, false, null));
-			}
-			else {
-				admit(this.source, actual, this.kind, null, this.drains, this.end, null);
-			}
+			admit(this.source, actual, Kind.ONE, null, this.drains, this.end, null);
+		}
+	}
+
+	/** The publisher of a shielded pool acquisition, assembled as {@link Shielded} is. */
+	private static final class ShieldedAcquisition extends Mono<Connection> {
+
+		private final Publisher<? extends Connection> source;
+
+		private ShieldedAcquisition(Publisher<? extends Connection> source) {
+			this.source = source;
+		}
+
+		static Mono<Connection> assemble(Publisher<? extends Connection> source) {
+			return onAssembly(new ShieldedAcquisition(source));
+		}
+
+		@Override
+		public void subscribe(CoreSubscriber<? super Connection> actual) {
+			this.source.subscribe(new CancelShield<>(actual, Kind.CONNECTION, null, null, false, null));
 		}
 	}
 

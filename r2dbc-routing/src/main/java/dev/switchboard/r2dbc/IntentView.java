@@ -23,7 +23,7 @@ final class IntentView implements ConnectionFactory {
 	IntentView(RoutingConnectionFactory routing, AccessIntent intent) {
 		this.routing = routing;
 		this.intent = intent;
-		this.create = new RouteMono(routing, null, intent, false);
+		this.create = new RouteMono(routing, null, intent);
 	}
 
 	@Override

@@ -316,8 +316,7 @@ public final class ReplicatedDataSource implements DataSource, Replicated, Async
 		 */
 		public Builder replica(ConnectionFactory factory) {
 			if (factory == null) {
-				throw new IllegalArgumentException("replicas[" + this.replicas.size() + "] of datasource '"
-						+ this.name + "' must not be null");
+				throw new InvalidSettingException(this.name, "replicas[" + this.replicas.size() + "]", "must not be null");
 			}
 			this.replicas.add(factory);
 			return this;

@@ -11,7 +11,9 @@ import reactor.util.context.ContextView;
 
 /**
  * The publishers of {@link RoutingConnectionFactory}: each subscription is routed with a context,
- * its subscriber's or the one an adapter passed, or connected to one target on purpose. Handed out
+ * its subscriber's or the one an adapter passed ({@link RouteMono}), routed for a transaction
+ * ({@link ForTransaction}), or connected to one target on purpose ({@link ToTarget}). One small
+ * class each, holding only what its mode needs: adapters build one per statement. Handed out
  * through {@link #assemble}, so that {@code Hooks.onOperatorDebug()} and {@code checkpoint()} see
  * routing like any operator; without hooks that costs no allocation.
  */
@@ -22,49 +24,64 @@ final class RouteMono extends Mono<Connection> {
 	/** The context to route with, or {@code null} for the subscriber's. */
 	private final @Nullable ContextView context;
 
+	/** The intent assumed when the context declares none, or {@code null} for unknown (the primary). */
 	private final @Nullable AccessIntent intent;
 
-	private final boolean transaction;
-
-	/** The target to connect to without a decision, or {@code null} to route. */
-	private final DataSource.@Nullable Target target;
-
-	private final @Nullable TenantId tenant;
-
-	/** Route each subscription, as if it had declared {@code intent} (or for a transaction). */
-	RouteMono(RoutingConnectionFactory routing, @Nullable ContextView context, @Nullable AccessIntent intent,
-			boolean transaction) {
+	RouteMono(RoutingConnectionFactory routing, @Nullable ContextView context, @Nullable AccessIntent intent) {
 		this.routing = routing;
 		this.context = context;
 		this.intent = intent;
-		this.transaction = transaction;
-		this.target = null;
-		this.tenant = null;
 	}
 
-	/** Connect each subscription to {@code target}, naming {@code tenant} in errors. */
-	RouteMono(RoutingConnectionFactory routing, ContextView context, DataSource.Target target, TenantId tenant) {
-		this.routing = routing;
-		this.context = context;
-		this.intent = null;
-		this.transaction = false;
-		this.target = target;
-		this.tenant = tenant;
-	}
-
-	/** Pass a publisher through Reactor's assembly hooks. */
-	static Mono<Connection> assemble(RouteMono mono) {
+	/** Pass one of these publishers through Reactor's assembly hooks. */
+	static Mono<Connection> assemble(Mono<Connection> mono) {
 		return onAssembly(mono);
 	}
 
 	@Override
 	public void subscribe(CoreSubscriber<? super Connection> actual) {
-		ContextView routedWith = this.context != null ? this.context : actual.currentContext();
-		if (this.target != null) {
-			this.routing.connect(actual, routedWith, this.target, this.tenant);
+		this.routing.route(actual, this.context != null ? this.context : actual.currentContext(), this.intent, false);
+	}
+
+	/** A connection to the primary for a transaction about to begin, routed with a given context. */
+	static final class ForTransaction extends Mono<Connection> {
+
+		private final RoutingConnectionFactory routing;
+
+		private final ContextView context;
+
+		ForTransaction(RoutingConnectionFactory routing, ContextView context) {
+			this.routing = routing;
+			this.context = context;
 		}
-		else {
-			this.routing.route(actual, routedWith, this.intent, this.transaction);
+
+		@Override
+		public void subscribe(CoreSubscriber<? super Connection> actual) {
+			this.routing.route(actual, this.context, AccessIntent.WRITE, true);
+		}
+	}
+
+	/** A connection to one target, bypassing the decision. */
+	static final class ToTarget extends Mono<Connection> {
+
+		private final RoutingConnectionFactory routing;
+
+		private final ContextView context;
+
+		private final DataSource.Target target;
+
+		private final TenantId tenant;
+
+		ToTarget(RoutingConnectionFactory routing, ContextView context, DataSource.Target target, TenantId tenant) {
+			this.routing = routing;
+			this.context = context;
+			this.target = target;
+			this.tenant = tenant;
+		}
+
+		@Override
+		public void subscribe(CoreSubscriber<? super Connection> actual) {
+			this.routing.connect(actual, this.context, this.target, this.tenant);
 		}
 	}
 }

@@ -119,7 +119,7 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 		this.bound = bound;
 		this.defaultTenant = registry.defaultTenant();
 		this.metadata = metadata(registry);
-		this.create = new RouteMono(this, null, null, false);
+		this.create = new RouteMono(this, null, null);
 		this.reads = new IntentView(this, AccessIntent.READ);
 		this.writes = new IntentView(this, AccessIntent.WRITE);
 	}
@@ -158,7 +158,7 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 	 * @return a {@code Mono} of a {@link RoutedConnection}, or a {@link DataError}
 	 */
 	public Mono<Connection> create(ContextView context, @Nullable AccessIntent inferred) {
-		return RouteMono.assemble(new RouteMono(this, context, inferred, false));
+		return RouteMono.assemble(new RouteMono(this, context, inferred));
 	}
 
 	/**
@@ -169,14 +169,15 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 	 * @return a {@code Mono} of a {@link RoutedConnection} to the primary, or a {@link DataError}
 	 */
 	public Mono<Connection> createForTransaction(ContextView context) {
-		return RouteMono.assemble(new RouteMono(this, context, AccessIntent.WRITE, true));
+		return RouteMono.assemble(new RouteMono.ForTransaction(this, context));
 	}
 
 	/**
 	 * Resolve a pipeline's tenant, its datasource and the transaction it runs in, as routing does,
-	 * for adapters that need them before they ask for a connection (the jOOQ facade). A failure is
-	 * reported to this factory's {@link RoutingListener}, as the factory's own are; the caller
-	 * still emits it.
+	 * for adapters that need them before they ask for a connection (the jOOQ facade). It has
+	 * routing's effects: a failure is reported to this factory's {@link RoutingListener}, as the
+	 * factory's own are (the caller still emits it), and a conflict makes the pipeline's
+	 * transaction rollback-only. To look without effects, use {@link TenantResolution#peek}.
 	 * @param context the subscriber's context
 	 * @return the resolution, whose {@link TenantResolution#failure()} says why it cannot be routed
 	 */
@@ -356,7 +357,7 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 
 	/** {@link #connect(DataSource.Target, TenantId)} for a subscriber's context. */
 	Mono<Connection> connect(DataSource.Target target, TenantId tenant, ContextView context) {
-		return RouteMono.assemble(new RouteMono(this, context, target, tenant));
+		return RouteMono.assemble(new RouteMono.ToTarget(this, context, target, tenant));
 	}
 
 	/** Hand {@code actual} a connection to {@code target}, bypassing the decision. */

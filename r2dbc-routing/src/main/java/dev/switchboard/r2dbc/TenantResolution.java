@@ -45,18 +45,35 @@ public final class TenantResolution {
 	}
 
 	static TenantResolution resolve(ContextView context, DataSourceRegistry registry, @Nullable TenantId defaultTenant) {
+		// One allocation site, so that C2 can scalar-replace the resolution on the routing path
+		// also before JDK 22 (which merges several); the failure branches then cost nothing.
 		RoutingContext routing = RoutingContext.find(context);
-		TenantId tenant = routing != null ? routing.tenant() : defaultTenant;
-		if (tenant == null) {
-			return new TenantResolution(routing, null, null, null, RoutingContext.noTenantError(routing));
-		}
-		DataSource dataSource = registry.getDataSource(tenant);
-		if (dataSource == null) {
-			return new TenantResolution(routing, tenant, null, null, DataError.unknownTenant(tenant));
-		}
-		TransactionBinding transaction = TransactionBinding.find(context);
-		DataError conflict = transaction != null ? transaction.conflict(tenant) : null;
-		return new TenantResolution(routing, tenant, dataSource, transaction, conflict);
+		TenantId tenant = tenantOf(routing, defaultTenant);
+		DataSource dataSource = tenant != null ? registry.getDataSource(tenant) : null;
+		TransactionBinding transaction = dataSource != null ? TransactionBinding.find(context) : null;
+		DataError failure = tenant == null ? RoutingContext.noTenantError(routing)
+				: dataSource == null ? DataError.unknownTenant(tenant)
+				: transaction != null ? transaction.conflict(tenant)
+				: null;
+		return new TenantResolution(routing, tenant, dataSource, transaction, failure);
+	}
+
+	/**
+	 * Return the datasource routing would choose for a pipeline's tenant, without reporting or
+	 * marking anything: for adapters that pick a per-engine strategy before routing runs, such as
+	 * the starter's {@code DatabaseClient}. The pipeline's transaction is not looked at.
+	 * @param context the subscriber's context
+	 * @param registry the registry routing uses
+	 * @return the datasource, or {@code null} when routing will refuse the pipeline
+	 */
+	public static @Nullable DataSource peek(ContextView context, DataSourceRegistry registry) {
+		TenantId tenant = tenantOf(RoutingContext.find(context), registry.defaultTenant());
+		return tenant != null ? registry.getDataSource(tenant) : null;
+	}
+
+	/** The tenant rule: the routing context's, else the default tenant, else none. */
+	private static @Nullable TenantId tenantOf(@Nullable RoutingContext routing, @Nullable TenantId defaultTenant) {
+		return routing != null ? routing.tenant() : defaultTenant;
 	}
 
 	/**

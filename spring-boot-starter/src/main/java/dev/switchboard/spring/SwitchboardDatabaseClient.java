@@ -11,9 +11,8 @@ import java.util.function.Supplier;
 
 import dev.switchboard.api.DataSource;
 import dev.switchboard.api.DataSourceRegistry;
-import dev.switchboard.api.RoutingContext;
-import dev.switchboard.api.TenantId;
 import dev.switchboard.r2dbc.RoutingConnectionFactory;
+import dev.switchboard.r2dbc.TenantResolution;
 import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.ConnectionFactory;
 import io.r2dbc.spi.Readable;
@@ -166,9 +165,7 @@ public final class SwitchboardDatabaseClient implements DatabaseClient {
 	 * statement anyway (no tenant, unknown tenant), so that the refusal is routing's own error.
 	 */
 	private int styleFor(ContextView context) {
-		RoutingContext routingContext = RoutingContext.find(context);
-		TenantId tenant = routingContext != null ? routingContext.tenant() : this.registry.defaultTenant();
-		DataSource dataSource = tenant != null ? this.registry.getDataSource(tenant) : null;
+		DataSource dataSource = TenantResolution.peek(context, this.registry);
 		if (dataSource == null) {
 			return 0;
 		}

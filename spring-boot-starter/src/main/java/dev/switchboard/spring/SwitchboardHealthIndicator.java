@@ -35,10 +35,13 @@ final class SwitchboardHealthIndicator extends AbstractReactiveHealthIndicator {
 				.map(valid -> {
 					(valid ? builder.up() : builder.down()).withDetail("datasource", this.target.dataSource().name())
 							.withDetail("role", this.target.role().tag());
+					// A target whose datasource tracks no health (an application's own) says nothing of it.
 					TargetStatus status = this.target.status();
-					builder.withDetail("inRotation", status.available());
-					if (status.lag() != null) {
-						builder.withDetail("lag", status.lag().toString());
+					if (status != TargetStatus.UNTRACKED) {
+						builder.withDetail("inRotation", status.available());
+						if (status.lag() != null) {
+							builder.withDetail("lag", status.lag().toString());
+						}
 					}
 					return builder.build();
 				});
