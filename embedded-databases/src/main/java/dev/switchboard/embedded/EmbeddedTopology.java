@@ -69,6 +69,17 @@ public final class EmbeddedTopology implements AutoCloseable {
 	}
 
 	/**
+	 * Stop the servers and delete the folders that dead runs left under {@code parent}, in folders
+	 * whose names start with {@code prefix}; for callers that name each run's folder after its
+	 * process. Folders of live runs are left alone.
+	 * @param parent the folder that holds the runs' folders
+	 * @param prefix the start of their names
+	 */
+	public static void cleanUpDeadRuns(Path parent, String prefix) {
+		RunFolder.cleanUpDeadRuns(parent, prefix);
+	}
+
+	/**
 	 * Return the servers, in the order primary, replica, lagging replica; PostgreSQL first.
 	 * @return the servers
 	 */

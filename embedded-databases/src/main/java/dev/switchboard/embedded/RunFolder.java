@@ -72,6 +72,35 @@ final class RunFolder implements AutoCloseable {
 		}
 	}
 
+	/**
+	 * Clean up the folders of dead runs whose names start with {@code prefix}: for callers that
+	 * name a run's folder after its process, so that a new run never meets the old folder itself.
+	 * Folders of live runs are left alone.
+	 * @param parent the folder that holds the runs' folders
+	 * @param prefix the start of their names
+	 */
+	static void cleanUpDeadRuns(Path parent, String prefix) {
+		if (!Files.isDirectory(parent)) {
+			return;
+		}
+		List<Path> runs;
+		try (Stream<Path> children = Files.list(parent)) {
+			runs = children.filter(child -> child.getFileName().toString().startsWith(prefix) && Files.isDirectory(child))
+				.toList();
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException("could not list " + parent, ex);
+		}
+		for (Path run : runs) {
+			try {
+				take(run).close();
+			}
+			catch (IllegalStateException ex) {
+				// A live run: not ours to clean.
+			}
+		}
+	}
+
 	private static void killLeftovers(Path folder) throws IOException {
 		List<Path> pidFiles;
 		try (Stream<Path> files = Files.walk(folder, 3)) {
