@@ -149,7 +149,7 @@ final class MariaDbServers {
 	 * when complete.
 	 */
 	private Path template() {
-		Path template = this.binaries.getBaseDir().toPath().resolveSibling("mariadb-template");
+		Path template = this.binaries.getBaseDir().toPath().resolveSibling("mariadb-template-v1");
 		if (Files.isDirectory(template)) {
 			return template.resolve("data");
 		}

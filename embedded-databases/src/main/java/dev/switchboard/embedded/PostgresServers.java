@@ -176,7 +176,7 @@ final class PostgresServers {
 	 * so a run that dies meanwhile leaves no half-made template.
 	 */
 	private Path template() {
-		Path template = this.cache.resolve("postgres-14-template");
+		Path template = this.cache.resolve("postgres-14-template-v1");
 		if (Files.isDirectory(template)) {
 			return template.resolve("data");
 		}

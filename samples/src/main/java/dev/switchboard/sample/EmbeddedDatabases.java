@@ -8,10 +8,14 @@ import org.springframework.beans.factory.support.DefaultListableBeanFactory;
 import org.springframework.context.ApplicationContextInitializer;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.core.env.ConfigurableEnvironment;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Starts the embedded PostgreSQL and MariaDB servers before any bean connects to them, when
  * {@code sample.embedded.enabled} is true (the {@code embedded} profile, the default).
+ *
+ * Without it, on the {@code h2} profile, it says that the demo shows no replication.
  *
  * <p>The topology is a singleton bean, {@code embeddedTopology}, registered before every other one
  * so that it is destroyed after them: the pools close first, then every server stops and its
@@ -22,12 +26,18 @@ final class EmbeddedDatabases implements ApplicationContextInitializer<Configura
 
 	static final String BEAN = "embeddedTopology";
 
+	private static final Logger logger = LoggerFactory.getLogger(EmbeddedDatabases.class);
+
 	private static final String PREFIX = "sample.embedded.";
 
 	@Override
 	public void initialize(ConfigurableApplicationContext context) {
 		ConfigurableEnvironment environment = context.getEnvironment();
 		if (!environment.getProperty(PREFIX + "enabled", Boolean.class, false)) {
+			if (environment.matchesProfiles("h2")) {
+				logger.warn("The H2 demo topology: each replica is the same in-memory database opened again, so this "
+						+ "shows the routing, not replication. Run without a profile for real PostgreSQL and MariaDB replicas.");
+			}
 			return;
 		}
 		Path folder = environment.getProperty(PREFIX + "folder", Path.class,
