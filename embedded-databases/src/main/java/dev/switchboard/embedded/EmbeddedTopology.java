@@ -275,8 +275,17 @@ public final class EmbeddedTopology implements AutoCloseable {
 		public EmbeddedTopology start() {
 			long started = System.nanoTime();
 			RunFolder run = RunFolder.take(this.folder);
-			List<Integer> pg = resolve(this.postgresPorts, "postgres");
-			List<Integer> maria = resolve(this.mariadbPorts, "mariadb");
+			List<Integer> pg;
+			List<Integer> maria;
+			try {
+				// After take(): the servers of a dead run, which it kills, may hold these very ports.
+				pg = resolve(this.postgresPorts, "postgres");
+				maria = resolve(this.mariadbPorts, "mariadb");
+			}
+			catch (RuntimeException ex) {
+				run.close();
+				throw ex;
+			}
 			PostgresServers postgres = new PostgresServers(cacheFolder(),
 					run.path().resolve("postgres"), OsUser.forPostgres(this.osUser), pg, this.delay);
 			MariaDbServers mariadb = new MariaDbServers(cacheFolder(), run.path().resolve("mariadb"),

@@ -7,6 +7,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -54,7 +55,14 @@ final class RunFolder implements AutoCloseable {
 		try {
 			Files.createDirectories(folder.getParent());
 			FileChannel channel = FileChannel.open(lockPath, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-			FileLock lock = channel.tryLock();
+			FileLock lock;
+			try {
+				lock = channel.tryLock();
+			}
+			catch (OverlappingFileLockException ex) {
+				// This JVM holds it already.
+				lock = null;
+			}
 			if (lock == null) {
 				channel.close();
 				throw new IllegalStateException("Another running service uses " + folder
