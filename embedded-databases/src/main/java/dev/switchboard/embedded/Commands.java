@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -57,14 +58,22 @@ final class Commands {
 	static Result run(List<String> command, String input) {
 		try {
 			Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+			// Read on a thread of its own, so that a command that hangs still times out below.
+			CompletableFuture<String> output = CompletableFuture.supplyAsync(() -> {
+				try {
+					return new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+				}
+				catch (IOException ex) {
+					throw new UncheckedIOException(ex);
+				}
+			}, task -> Thread.ofVirtual().start(task));
 			process.getOutputStream().write(input.getBytes(StandardCharsets.UTF_8));
 			process.getOutputStream().close();
-			String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
 			if (!process.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
 				process.destroyForcibly();
 				throw new IllegalStateException(String.join(" ", command) + " did not end in " + TIMEOUT_SECONDS + " s");
 			}
-			return new Result(process.exitValue(), output);
+			return new Result(process.exitValue(), output.join());
 		}
 		catch (IOException ex) {
 			throw new UncheckedIOException("could not run " + command.get(0), ex);
