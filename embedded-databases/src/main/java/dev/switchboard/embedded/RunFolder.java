@@ -170,9 +170,12 @@ final class RunFolder implements AutoCloseable {
 		return this.folder;
 	}
 
-	/** Delete the folder and release the lock; the servers must have stopped. */
+	/** Delete the folder and release the lock; the servers must have stopped. Idempotent. */
 	@Override
-	public void close() {
+	public synchronized void close() {
+		if (!this.lockFile.isOpen()) {
+			return;
+		}
 		try {
 			delete(this.folder);
 			Files.deleteIfExists(this.folder.resolveSibling(this.folder.getFileName() + ".lock"));

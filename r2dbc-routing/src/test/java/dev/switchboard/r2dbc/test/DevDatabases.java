@@ -94,7 +94,8 @@ public final class DevDatabases implements BeforeAllCallback, ParameterResolver 
 			return EmbeddedFallback.topology(EmbeddedFallback.start("main"), EMBEDDED);
 		}
 		catch (RuntimeException ex) {
-			throw new IllegalStateException(HOW_TO + ex.getMessage(), ex);
+			// One line; the cause carries the rest (a server's log, say).
+			throw new IllegalStateException(HOW_TO + String.valueOf(ex.getMessage()).lines().findFirst().orElse(""), ex);
 		}
 	}
 
