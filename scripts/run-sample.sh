@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Builds and runs the sample notes service on http://localhost:8080 (SERVER_PORT or
-# --server.port=... to change). With no argument it runs on the in-memory H2 demo topology;
-# with --spring.profiles.active=devdb on the scripts/dev-db.sh servers (run `scripts/dev-db.sh up` first).
+# --server.port=... to change). With no argument it starts its own replicated PostgreSQL and MariaDB
+# servers (embedded profile: ports 54432-54434 and 54306-54308, data in /dev/shm/switchboard-sample,
+# all stopped and deleted when the service stops); with --spring.profiles.active=devdb it uses the
+# scripts/dev-db.sh servers (run `scripts/dev-db.sh up` first); with --spring.profiles.active=h2 the
+# in-memory H2 demo, for a machine where the embedded servers cannot start.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/java-home.sh

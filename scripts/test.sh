@@ -2,8 +2,8 @@
 # Runs every test of Switchboard: unit tests (Surefire) and the integration
 # tests (Failsafe) against the replicated PostgreSQL + MariaDB topology, which
 # it brings up first with scripts/dev-db.sh (set SWITCHBOARD_SKIP_DEVDB=1 to use
-# servers of your own through SWITCHBOARD_{PG,MARIADB}_{PRIMARY,REPLICA,LAGGING}), then checks that
-# the sample service answers HTTP.
+# servers of your own through SWITCHBOARD_{PG,MARIADB}_{PRIMARY,REPLICA,LAGGING}), then runs the
+# sample on its default embedded servers and checks it through HTTP (scripts/sample-smoke.sh).
 # It also brings up the second, "fault" topology (dev-db.sh --topology fault) that failover tests may kill and restart.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,5 +14,5 @@ if [ "${SWITCHBOARD_SKIP_DEVDB:-0}" != 1 ]; then
 	scripts/dev-db.sh --topology fault up
 fi
 mvn -B -ntp verify "$@"
-# The README's sample command, run as written, must answer HTTP; verify just built its jar.
+# The README's sample command, run as written, on its embedded servers; verify just built its jar.
 scripts/sample-smoke.sh

@@ -4,9 +4,11 @@ import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 
 /**
- * A notes service with two tenants, {@code acme} and {@code globex}. By default both live on an
- * in-memory H2 demo topology; with the {@code devdb} profile, acme lives on the PostgreSQL and
- * globex on the MariaDB servers of {@code scripts/dev-db.sh}, primaries and replicas.
+ * A notes service with two tenants: {@code acme} on PostgreSQL and {@code globex} on MariaDB,
+ * each a primary with replicas. By default ({@code embedded} profile) the service starts those
+ * servers itself ({@link EmbeddedDatabases}); with the {@code devdb} profile it uses the servers of
+ * {@code scripts/dev-db.sh}; with the {@code h2} profile both tenants live on an in-memory H2 demo
+ * topology, for a machine where the embedded servers cannot start.
  */
 @SpringBootApplication
 public class SampleApplication {
@@ -16,6 +18,8 @@ public class SampleApplication {
 	 * @param args Spring Boot arguments, for example {@code --spring.profiles.active=devdb}
 	 */
 	public static void main(String[] args) {
-		SpringApplication.run(SampleApplication.class, args);
+		SpringApplication application = new SpringApplication(SampleApplication.class);
+		application.addInitializers(new EmbeddedDatabases());
+		application.run(args);
 	}
 }

@@ -47,7 +47,8 @@ class SampleSecurity {
 
 	@Bean
 	SecurityWebFilterChain security(ServerHttpSecurity http) {
-		return http.authorizeExchange(exchanges -> exchanges.pathMatchers("/actuator/**", "/dev/tokens").permitAll()
+		// /dev/tokens and /sample/** (the embedded servers' admin API) exist only in the sample.
+		return http.authorizeExchange(exchanges -> exchanges.pathMatchers("/actuator/**", "/dev/tokens", "/sample/**").permitAll()
 						.anyExchange().authenticated())
 				.oauth2ResourceServer(server -> server.jwt(Customizer.withDefaults()))
 				.csrf(ServerHttpSecurity.CsrfSpec::disable)

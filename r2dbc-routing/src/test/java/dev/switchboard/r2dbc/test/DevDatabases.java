@@ -23,14 +23,26 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  * <li>the local topology of {@code scripts/dev-db.sh} (ports 55432-55434 and 53306-53308), when
  * all six ports answer;</li>
  * <li>Testcontainers, when a Docker engine is available;</li>
+ * <li>the embedded servers of module {@code embedded-databases} ({@link EmbeddedFallback}), started
+ * in this JVM from binaries on Maven Central: a machine with only a JDK runs the tests;</li>
  * <li>otherwise every test fails with one line saying how to get a database. It never skips.</li>
  * </ol>
+ * {@code SWITCHBOARD_TEST_DATABASES=embedded} goes straight to the embedded servers.
  */
 public final class DevDatabases implements BeforeAllCallback, ParameterResolver {
 
 	static final String HOW_TO = "No test databases: run `scripts/dev-db.sh up` (it installs and starts "
 			+ "PostgreSQL and MariaDB primaries and replicas on ports 55432-55434 and 53306-53308), "
-			+ "or set SWITCHBOARD_{PG,MARIADB}_{PRIMARY,REPLICA,LAGGING}=host:port, or start Docker for Testcontainers.";
+			+ "or set SWITCHBOARD_{PG,MARIADB}_{PRIMARY,REPLICA,LAGGING}=host:port, or start Docker for Testcontainers; "
+			+ "the embedded servers (Linux x86-64) failed too: ";
+
+	/** The {@link Topology#source()} of the {@code scripts/dev-db.sh} servers. */
+	static final String DEV_DB = "scripts/dev-db.sh";
+
+	/** The {@link Topology#source()} of the embedded servers, and the value of {@link #CHOICE} that asks for them. */
+	static final String EMBEDDED = "embedded";
+
+	private static final String CHOICE = "SWITCHBOARD_TEST_DATABASES";
 
 	private static final List<String> VARIABLES = List.of("SWITCHBOARD_PG_PRIMARY", "SWITCHBOARD_PG_REPLICA",
 			"SWITCHBOARD_PG_LAGGING", "SWITCHBOARD_MARIADB_PRIMARY", "SWITCHBOARD_MARIADB_REPLICA",
@@ -71,13 +83,20 @@ public final class DevDatabases implements BeforeAllCallback, ParameterResolver 
 		if (set != 0) {
 			throw new IllegalStateException("Set all of " + VARIABLES + " or none; " + set + " are set.");
 		}
-		if (LOCAL.stream().allMatch(DevDatabases::answers)) {
-			return fromAddresses(LOCAL, "scripts/dev-db.sh");
+		boolean embeddedOnly = EMBEDDED.equals(environment.get(CHOICE));
+		if (!embeddedOnly && LOCAL.stream().allMatch(DevDatabases::answers)) {
+			return fromAddresses(LOCAL, DEV_DB);
 		}
-		if (TestcontainersTopology.isDockerAvailable()) {
+		if (!embeddedOnly && TestcontainersTopology.isDockerAvailable()) {
 			return TestcontainersTopology.start();
 		}
-		throw new IllegalStateException(HOW_TO);
+		try {
+			return EmbeddedFallback.topology(EmbeddedFallback.start("main"), EMBEDDED);
+		}
+		catch (RuntimeException ex) {
+			// One line; the cause carries the rest (a server's log, say).
+			throw new IllegalStateException(HOW_TO + String.valueOf(ex.getMessage()).lines().findFirst().orElse(""), ex);
+		}
 	}
 
 	private static Topology fromAddresses(List<String> addresses, String source) {

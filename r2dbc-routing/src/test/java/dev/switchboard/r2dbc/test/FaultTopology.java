@@ -9,12 +9,16 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import dev.switchboard.embedded.EmbeddedTopology;
+import org.jspecify.annotations.Nullable;
+
 /**
  * The second topology of {@code scripts/dev-db.sh} ({@code --topology fault}: PostgreSQL
  * 55442-55444, MariaDB 53316-53318), which failover tests may stop hard and start again without
- * touching the servers the other tests use. Only the local script can stop and start servers, so
- * there is no environment or Testcontainers alternative: without it the tests fail and say how to
- * get it.
+ * touching the servers the other tests use. Only the local script and the embedded servers can
+ * stop and start servers, so there is no environment or Testcontainers alternative: when the tests
+ * run on the embedded servers ({@link DevDatabases}), the fault topology is a second embedded one;
+ * otherwise without the script's servers the tests fail and say how to get them.
  */
 public final class FaultTopology {
 
@@ -22,11 +26,16 @@ public final class FaultTopology {
 
 	private final Topology topology;
 
-	private final Path script;
+	private final @Nullable Path script;
 
-	private FaultTopology(Topology topology, Path script) {
+	private final @Nullable EmbeddedTopology embedded;
+
+	private static @Nullable FaultTopology embeddedFault;
+
+	private FaultTopology(Topology topology, @Nullable Path script, @Nullable EmbeddedTopology embedded) {
 		this.topology = topology;
 		this.script = script;
+		this.embedded = embedded;
 	}
 
 	/**
@@ -35,12 +44,20 @@ public final class FaultTopology {
 	 * @return the topology
 	 * @throws IllegalStateException if the script or the servers cannot be found
 	 */
-	public static FaultTopology find() {
+	public static synchronized FaultTopology find() {
+		if (DevDatabases.EMBEDDED.equals(DevDatabases.topology().source())) {
+			if (embeddedFault == null) {
+				EmbeddedTopology fault = EmbeddedFallback.start("fault");
+				embeddedFault = new FaultTopology(EmbeddedFallback.topology(fault, "embedded fault"), null, fault);
+			}
+			embeddedFault.restore();
+			return embeddedFault;
+		}
 		Path script = script();
 		FaultTopology fault = new FaultTopology(new Topology(
 				new Topology.Engine(Topology.Kind.POSTGRESQL, server(55442), server(55443), server(55444)),
 				new Topology.Engine(Topology.Kind.MARIADB, server(53316), server(53317), server(53318)),
-				"scripts/dev-db.sh --topology fault"), script);
+				"scripts/dev-db.sh --topology fault"), script, null);
 		if (!PORTS.stream().allMatch(FaultTopology::answers)) {
 			fault.run("up");
 		}
@@ -85,6 +102,10 @@ public final class FaultTopology {
 	 * @param server a server of this topology
 	 */
 	public void kill(Topology.Server server) {
+		if (this.embedded != null) {
+			this.embedded.kill(embeddedName(server));
+			return;
+		}
 		run("kill", String.valueOf(server.port()));
 	}
 
@@ -93,6 +114,10 @@ public final class FaultTopology {
 	 * @param server a server of this topology
 	 */
 	public void start(Topology.Server server) {
+		if (this.embedded != null) {
+			this.embedded.start(embeddedName(server));
+			return;
+		}
 		run("start", String.valueOf(server.port()));
 	}
 
@@ -100,11 +125,25 @@ public final class FaultTopology {
 	 * Start every server that is not running, for the next test.
 	 */
 	public void restore() {
+		if (this.embedded != null) {
+			for (EmbeddedTopology.Server server : this.embedded.servers()) {
+				this.embedded.start(server.name());
+			}
+			return;
+		}
 		run("up");
 	}
 
+	private String embeddedName(Topology.Server server) {
+		return java.util.Objects.requireNonNull(this.embedded).servers().stream()
+			.filter(candidate -> candidate.port() == server.port())
+			.map(EmbeddedTopology.Server::name)
+			.findFirst()
+			.orElseThrow(() -> new IllegalArgumentException(server + " is not a server of the fault topology"));
+	}
+
 	private void run(String... arguments) {
-		List<String> command = new java.util.ArrayList<>(List.of("bash", this.script.toString(), "--topology", "fault"));
+		List<String> command = new java.util.ArrayList<>(List.of("bash", String.valueOf(this.script), "--topology", "fault"));
 		command.addAll(List.of(arguments));
 		try {
 			Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
