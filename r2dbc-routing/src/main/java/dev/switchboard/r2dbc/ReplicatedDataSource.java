@@ -284,7 +284,11 @@ public final class ReplicatedDataSource implements DataSource, Disposable, Close
 				|| pooled.dataSource != this) {
 			return false;
 		}
-		return pooled.markDown(System.nanoTime() + this.probeInterval.toNanos());
+		boolean changed = pooled.markDown(System.nanoTime() + this.probeInterval.toNanos());
+		if (changed) {
+			RotationLog.down(pooled, failure);
+		}
+		return changed;
 	}
 
 	/**
@@ -366,8 +370,9 @@ public final class ReplicatedDataSource implements DataSource, Disposable, Close
 					if (!target.isUp()) {
 						target.backOff(System.nanoTime(), this.probeInterval);
 					}
-					else if (DataErrorClassifier.isTargetFailure(failure)) {
-						target.markDown(System.nanoTime() + this.probeInterval.toNanos());
+					else if (DataErrorClassifier.isTargetFailure(failure)
+							&& target.markDown(System.nanoTime() + this.probeInterval.toNanos())) {
+						RotationLog.down(target, failure);
 					}
 					return Mono.empty();
 				});
@@ -394,7 +399,16 @@ public final class ReplicatedDataSource implements DataSource, Disposable, Close
 						target.position = replayed;
 						long lag = this.history.lag(replayed, sampled);
 						target.lagNanos = lag;
-						target.lagging = this.maxReplicationLag != null && lag > this.maxReplicationLag.toNanos();
+						boolean lagging = this.maxReplicationLag != null && lag > this.maxReplicationLag.toNanos();
+						if (lagging != target.lagging) {
+							if (lagging) {
+								RotationLog.lagging(target, lag, this.maxReplicationLag);
+							}
+							else if (target.isUp()) {
+								RotationLog.up(target);
+							}
+						}
+						target.lagging = lagging;
 						target.refresh();
 					});
 		}).then();
@@ -525,6 +539,9 @@ public final class ReplicatedDataSource implements DataSource, Disposable, Close
 		void markUp() {
 			if (UP.compareAndSet(this, 0, 1)) {
 				this.backoffNanos = 0;
+				if (!this.lagging) {
+					RotationLog.up(this);
+				}
 			}
 			refresh();
 		}

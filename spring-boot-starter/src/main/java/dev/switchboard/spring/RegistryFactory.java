@@ -85,18 +85,7 @@ final class RegistryFactory {
 		if (properties == null || properties.primary() == null || properties.primary().isBlank()) {
 			throw new SwitchboardConfigurationException(key + ".primary", "must be set to an R2DBC URL");
 		}
-		SwitchboardProperties.Pool pool = properties.pool();
-		if (pool.maxSize() < 1) {
-			throw new SwitchboardConfigurationException(key + ".pool.max-size", "must be >= 1, was " + pool.maxSize());
-		}
-		if (pool.initialSize() < 0 || pool.initialSize() > pool.maxSize()) {
-			throw new SwitchboardConfigurationException(key + ".pool.initial-size",
-					"must be between 0 and max-size (" + pool.maxSize() + "), was " + pool.initialSize());
-		}
-		if (pool.maxAcquireTime().isNegative() || pool.maxAcquireTime().isZero()) {
-			throw new SwitchboardConfigurationException(key + ".pool.max-acquire-time",
-					"must be positive, was " + pool.maxAcquireTime());
-		}
+		var pool = PoolSettings.customizer(key, properties.pool());
 		ReplicatedDataSource.Builder builder;
 		try {
 			builder = ReplicatedDataSource.builder(name);
@@ -105,7 +94,7 @@ final class RegistryFactory {
 			throw new SwitchboardConfigurationException(key, "has an invalid name: " + ex.getMessage(), ex);
 		}
 		try {
-			builder.primary(properties.primary());
+			server(properties.primary(), properties, builder::primary, builder::primary);
 		}
 		catch (IllegalArgumentException ex) {
 			throw new SwitchboardConfigurationException(key + ".primary", "is not usable: " + ex.getMessage(), ex);
@@ -113,7 +102,7 @@ final class RegistryFactory {
 		List<String> replicas = properties.replicas() != null ? properties.replicas() : List.of();
 		for (int i = 0; i < replicas.size(); i++) {
 			try {
-				builder.replica(replicas.get(i));
+				server(replicas.get(i), properties, builder::replica, builder::replica);
 			}
 			catch (IllegalArgumentException ex) {
 				throw new SwitchboardConfigurationException(key + ".replicas[" + i + "]", "is not usable: " + ex.getMessage(), ex);
@@ -129,17 +118,22 @@ final class RegistryFactory {
 		setting(key + ".causal-wait", () -> builder.causalWait(properties.causalWait()));
 		setting(key + ".probe-interval", () -> builder.probeInterval(properties.probeInterval()));
 		builder.readsFallBackToPrimary(properties.readsFallBackToPrimary());
-		builder.pool(configuration -> {
-			configuration.maxSize(pool.maxSize()).initialSize(pool.initialSize())
-					.maxAcquireTime(pool.maxAcquireTime()).maxIdleTime(pool.maxIdleTime());
-			if (pool.validationQuery() != null && !pool.validationQuery().isBlank()) {
-				configuration.validationQuery(pool.validationQuery());
-			}
-		});
+		builder.pool(pool);
 		return builder.build();
 	}
 
-	/** The dialect of each datasource: as configured, else from what its primary reports. */
+	/** Give the builder a server, with the datasource's credentials. */
+	private static void server(String url, SwitchboardProperties.DataSourceProperties properties,
+			java.util.function.Consumer<String> byUrl, java.util.function.Consumer<io.r2dbc.spi.ConnectionFactory> byFactory) {
+		if (Credentials.hostless(url, properties.username(), properties.password())) {
+			byFactory.accept(Credentials.connectionFactory(url, properties.username(), properties.password()));
+		}
+		else {
+			byUrl.accept(Credentials.apply(url, properties.username(), properties.password()));
+		}
+	}
+
+	/** Apply one setting through the builder, naming its key when the builder refuses it. */
 	private static void setting(String key, Runnable apply) {
 		try {
 			apply.run();
@@ -152,6 +146,7 @@ final class RegistryFactory {
 		}
 	}
 
+	/** The dialect of each datasource: as configured, else from what its primary reports. */
 	static void dialects(SwitchboardProperties properties, TenantRegistry registry, RoutedDsl.Builder builder) {
 		Map<String, SwitchboardProperties.DataSourceProperties> dataSources = orEmpty(properties.datasources());
 		for (DataSource dataSource : registry.dataSources()) {

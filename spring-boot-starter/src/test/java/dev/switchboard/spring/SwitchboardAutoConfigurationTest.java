@@ -33,6 +33,9 @@ class SwitchboardAutoConfigurationTest {
 			"switchboard.tenants.acme.datasource=main",
 			"switchboard.tenants.initech.datasource=main" };
 
+	/** For datasources on a closed port: the start does not connect to them. */
+	static final String NO_VERIFY = "switchboard.startup.verify=false";
+
 	@Test
 	void goodConfigurationBuildsEveryBean() {
 		this.runner.withPropertyValues(GOOD).run(context -> {
@@ -50,7 +53,7 @@ class SwitchboardAutoConfigurationTest {
 	@Test
 	void mixedDialectsGetTheFacadeButNoPlainDslContext() {
 		this.runner.withPropertyValues(GOOD)
-				.withPropertyValues("switchboard.datasources.pg.primary=r2dbc:postgresql://postgres@127.0.0.1:1/none",
+				.withPropertyValues(NO_VERIFY, "switchboard.datasources.pg.primary=r2dbc:postgresql://postgres@127.0.0.1:1/none",
 						"switchboard.tenants.globex.datasource=pg")
 				.run(context -> {
 					assertThat(context).hasNotFailed();
@@ -138,7 +141,7 @@ class SwitchboardAutoConfigurationTest {
 	@Test
 	void enginesThatBindDifferentlyGetADatabaseClientWithMarkersPerEngine() {
 		this.runner.withPropertyValues(GOOD)
-				.withPropertyValues("switchboard.datasources.maria.primary=r2dbc:mysql://root@127.0.0.1:1/none",
+				.withPropertyValues(NO_VERIFY, "switchboard.datasources.maria.primary=r2dbc:mysql://root@127.0.0.1:1/none",
 						"switchboard.datasources.maria.dialect=MARIADB", "switchboard.tenants.globex.datasource=maria")
 				.run(context -> {
 					assertThat(context).hasNotFailed();
@@ -150,7 +153,7 @@ class SwitchboardAutoConfigurationTest {
 	@Test
 	void aPlainDatabaseClientOverEnginesThatBindDifferentlyStopsTheStartSayingWhatToDo() {
 		this.runner.withPropertyValues(GOOD)
-				.withPropertyValues("switchboard.datasources.maria.primary=r2dbc:mysql://root@127.0.0.1:1/none",
+				.withPropertyValues(NO_VERIFY, "switchboard.datasources.maria.primary=r2dbc:mysql://root@127.0.0.1:1/none",
 						"switchboard.datasources.maria.dialect=MARIADB", "switchboard.tenants.globex.datasource=maria")
 				.withUserConfiguration(PlainDatabaseClient.class)
 				.run(context -> {
