@@ -2,14 +2,14 @@ package dev.switchboard.spring;
 
 import java.io.IOException;
 import java.net.ServerSocket;
-import java.sql.SQLException;
 import java.time.Duration;
 
 import dev.switchboard.api.AccessIntent;
 import dev.switchboard.api.RoutingContext;
 import dev.switchboard.r2dbc.RoutingConnectionFactory;
 import io.r2dbc.spi.Connection;
-import org.h2.tools.Server;
+import dev.switchboard.r2dbc.test.DevDatabases;
+import dev.switchboard.r2dbc.test.Topology;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
@@ -22,34 +22,31 @@ import reactor.core.publisher.Mono;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * A replica that stops answering is logged once at WARN with the cause, and at INFO when the probe
- * finds it back; reads in between log nothing. The replica is a real H2 TCP server, stopped and
- * started again on the same port.
+ * A replica that cannot be reached is logged once at WARN with the cause, however many reads
+ * follow, and at INFO when the probe finds it back. The replica's port is first closed (refused),
+ * then opened by a plain TCP relay to the real PostgreSQL replica: no shared server is stopped.
  */
 @ExtendWith(OutputCaptureExtension.class)
-class RotationLogTest {
+class RotationLogIT {
 
 	@Test
 	void aReplicaLeavingAndReturningIsLoggedOnceEach(CapturedOutput output) throws Exception {
+		Topology.Engine postgres = DevDatabases.topology().postgres();
 		int port = freePort();
-		Server server = start(port);
 		new ApplicationContextRunner()
 				.withConfiguration(AutoConfigurations.of(SwitchboardAutoConfiguration.class))
-				.withPropertyValues("switchboard.datasources.main.primary=r2dbc:h2:mem:///rotation-primary",
-						"switchboard.datasources.main.replicas[0]=r2dbc:h2:tcp://127.0.0.1:" + port
-								+ "/mem:rotation-replica;DB_CLOSE_DELAY=-1",
+				.withPropertyValues("switchboard.datasources.main.primary=" + postgres.url(postgres.primary()),
+						"switchboard.datasources.main.replicas[0]=r2dbc:postgresql://postgres@127.0.0.1:" + port + "/"
+								+ Topology.DATABASE,
 						"switchboard.datasources.main.probe-interval=100ms",
-						"switchboard.datasources.main.pool.max-create-connection-time=2s",
 						"switchboard.tenants.acme.datasource=main")
 				.run(context -> {
 					RoutingConnectionFactory routing = context.getBean(RoutingConnectionFactory.class);
-					read(routing);
-					server.stop();
 					for (int i = 0; i < 5; i++) {
 						read(routing);
 					}
 					assertThat(count(output.toString(), "main/replica-0 left the rotation")).isEqualTo(1);
-					start(port);
+					Relay.open(port, postgres.replica().host(), postgres.replica().port());
 					long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
 					while (!output.toString().contains("main/replica-0 is back in rotation") && System.nanoTime() < deadline) {
 						Thread.sleep(50);
@@ -58,7 +55,7 @@ class RotationLogTest {
 					read(routing);
 				});
 		String log = output.toString();
-		assertThat(log).containsPattern("WARN .*Switchboard: main/replica-0 left the rotation: .+");
+		assertThat(log).containsPattern("WARN .*Switchboard: main/replica-0 left the rotation: .*Connection refused");
 		assertThat(log).containsPattern("INFO .*Switchboard: main/replica-0 is back in rotation");
 		assertThat(count(log, "left the rotation")).isEqualTo(1);
 		assertThat(count(log, "is back in rotation")).isEqualTo(1);
@@ -74,10 +71,6 @@ class RotationLogTest {
 				.contextWrite(RoutingContext.forTenant("acme"))
 				.onErrorResume(failure -> Mono.empty())
 				.block(Duration.ofSeconds(10));
-	}
-
-	static Server start(int port) throws SQLException {
-		return Server.createTcpServer("-tcpPort", String.valueOf(port), "-ifNotExists").start();
 	}
 
 	static int freePort() throws IOException {
