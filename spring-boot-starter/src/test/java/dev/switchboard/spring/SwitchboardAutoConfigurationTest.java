@@ -95,6 +95,44 @@ class SwitchboardAutoConfigurationTest {
 	}
 
 	@Test
+	void poolSettingsBeyondBootsOwnAreCheckedByKey() {
+		assertFailsNaming("switchboard.datasources.main.pool.min-idle", "must be between 0 and max-size (3), was 4",
+				"switchboard.datasources.main.primary=r2dbc:h2:mem:///x", "switchboard.datasources.main.pool.max-size=3",
+				"switchboard.datasources.main.pool.min-idle=4", "switchboard.tenants.acme.datasource=main");
+		assertFailsNaming("switchboard.datasources.main.pool.max-life-time", "must be positive, was PT0S",
+				"switchboard.datasources.main.primary=r2dbc:h2:mem:///x", "switchboard.datasources.main.pool.max-life-time=0s",
+				"switchboard.tenants.acme.datasource=main");
+		assertFailsNaming("switchboard.datasources.main.pool.max-create-connection-time", "must be positive",
+				"switchboard.datasources.main.primary=r2dbc:h2:mem:///x",
+				"switchboard.datasources.main.pool.max-create-connection-time=-1s", "switchboard.tenants.acme.datasource=main");
+	}
+
+	@Test
+	void everyPoolSettingOfBootsBinds() {
+		this.runner.withPropertyValues(GOOD).withPropertyValues("switchboard.datasources.main.pool.min-idle=1",
+				"switchboard.datasources.main.pool.max-life-time=10m", "switchboard.datasources.main.pool.validation-depth=remote",
+				"switchboard.datasources.main.pool.max-validation-time=2s", "switchboard.datasources.main.pool.acquire-retry=2",
+				"switchboard.datasources.main.pool.background-eviction-interval=1m",
+				"switchboard.datasources.main.pool.max-create-connection-time=3s")
+				.run(context -> {
+					assertThat(context).hasNotFailed();
+					SwitchboardProperties.Pool pool = context.getBean(SwitchboardProperties.class).datasources().get("main").pool();
+					assertThat(pool.validationDepth()).isEqualTo(io.r2dbc.spi.ValidationDepth.REMOTE);
+					assertThat(pool.maxLifeTime()).isEqualTo(java.time.Duration.ofMinutes(10));
+					assertThat(pool.minIdle()).isEqualTo(1);
+				});
+	}
+
+	@Test
+	void theJarDescribesItsSettingsForIdes() throws Exception {
+		String metadata = new String(getClass().getResourceAsStream("/META-INF/spring-configuration-metadata.json")
+				.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+		assertThat(metadata).contains("\"name\": \"switchboard.startup.verify\"", "\"defaultValue\": true",
+				"\"name\": \"switchboard.web.tenant-header\"", "\"defaultValue\": \"X-Tenant-Id\"",
+				"the request header that names the tenant");
+	}
+
+	@Test
 	void unknownDefaultTenantNamesTheKey() {
 		assertFailsNaming("switchboard.default-tenant", "names tenant 'hooli'",
 				"switchboard.datasources.main.primary=r2dbc:h2:mem:///x", "switchboard.tenants.acme.datasource=main",
