@@ -8,7 +8,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/java-home.sh
-if [ "${SWITCHBOARD_SKIP_BUILD:-0}" != 1 ] || [ ! -f samples/target/switchboard-sample.jar ]; then
-	mvn -B -q -ntp -pl samples -am package -DskipTests
+jar=samples/target/switchboard-sample.jar
+# Rebuild only when a pom or a source of the sample or of a module it uses is newer than its jar
+# (SWITCHBOARD_SKIP_BUILD=1 never rebuilds an existing jar).
+if [ ! -f "$jar" ] || { [ "${SWITCHBOARD_SKIP_BUILD:-0}" != 1 ] &&
+	[ -n "$(find pom.xml api r2dbc-routing jooq-integration spring-boot-starter samples \( -path '*/target' -o -path '*/src/test' -o -path '*/src/it' \) -prune -o -type f -newer "$jar" -print -quit)" ]; }; then
+	./mvnw -B -q -ntp -pl samples -am package -DskipTests
 fi
 exec "$JAVA_HOME/bin/java" -jar samples/target/switchboard-sample.jar "$@"

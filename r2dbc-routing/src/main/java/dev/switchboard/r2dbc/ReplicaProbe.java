@@ -97,8 +97,9 @@ final class ReplicaProbe implements Disposable {
 					if (!target.isUp()) {
 						target.backOff(System.nanoTime(), this.interval);
 					}
-					else if (DataErrorClassifier.isTargetFailure(failure)) {
-						target.markDown(System.nanoTime() + this.interval.toNanos());
+					else if (DataErrorClassifier.isTargetFailure(failure)
+							&& target.markDown(System.nanoTime() + this.interval.toNanos())) {
+						RotationLog.down(target, failure);
 					}
 					return Mono.empty();
 				});

@@ -17,8 +17,10 @@ import org.jspecify.annotations.Nullable;
  * lagging or not, the last position seen, and when the probe may try it again.
  *
  * <p>Failures reach it directly ({@link #reportFailure}); the probe ({@link ReplicaProbe}) puts it
- * back. The routing decision reads one volatile flag, {@link #available}; everything else is
- * written by failures and the probe, without locks.
+ * back, and a causal wait records the position it saw ({@link CausalReads}). The routing decision
+ * reads one volatile flag, {@link #available}; everything else is written by failures, the probe
+ * and causal waits, without locks. Leaving and rejoining the rotation is logged
+ * ({@link RotationLog}).
  */
 final class ServerTarget implements DataSource.Target {
 
@@ -78,7 +80,11 @@ final class ServerTarget implements DataSource.Target {
 	 */
 	@Override
 	public boolean reportFailure(Throwable failure) {
-		return DataErrorClassifier.isTargetFailure(failure) && markDown(System.nanoTime() + this.retryDelayNanos);
+		if (!DataErrorClassifier.isTargetFailure(failure) || !markDown(System.nanoTime() + this.retryDelayNanos)) {
+			return false;
+		}
+		RotationLog.down(this, failure);
+		return true;
 	}
 
 	@Override
@@ -103,6 +109,9 @@ final class ServerTarget implements DataSource.Target {
 	void markUp() {
 		if (UP.compareAndSet(this, 0, 1)) {
 			this.backoffNanos = 0;
+			if (!this.lagging) {
+				RotationLog.up(this);
+			}
 		}
 		refresh();
 	}
@@ -133,7 +142,16 @@ final class ServerTarget implements DataSource.Target {
 	void measured(@Nullable ReplicationPosition replayed, long lag, @Nullable Duration maxLag) {
 		this.position = replayed;
 		this.lagNanos = lag;
-		this.lagging = maxLag != null && lag > maxLag.toNanos();
+		boolean lagging = maxLag != null && lag > maxLag.toNanos();
+		if (lagging != this.lagging) {
+			if (lagging) {
+				RotationLog.lagging(this, lag, maxLag);
+			}
+			else if (isUp()) {
+				RotationLog.up(this);
+			}
+		}
+		this.lagging = lagging;
 		refresh();
 	}
 

@@ -13,7 +13,8 @@ import reactor.util.context.ContextView;
 
 /**
  * Counts routing decisions in Micrometer: {@code switchboard.routing.decisions} tagged with tenant,
- * datasource, role and reason, and {@code switchboard.routing.errors} tagged with the error kind.
+ * datasource, role and reason, and {@code switchboard.routing.errors} tagged with the error kind, one counter per kind
+ * registered when the listener is built, so each reads 0 before its first error.
  *
  * <p>Counters are created on first use and then looked up in a concurrent map, so the hot path
  * does not go through Micrometer's registry. Thread-safe.
@@ -31,6 +32,10 @@ final class MicrometerRoutingListener implements RoutingListener {
 
 	MicrometerRoutingListener(MeterRegistry registry) {
 		this.registry = registry;
+		// Registered now, so that the errors read 0 before the first one rather than not existing.
+		for (DataError.Kind kind : DataError.Kind.values()) {
+			error(kind);
+		}
 	}
 
 	@Override
@@ -47,9 +52,13 @@ final class MicrometerRoutingListener implements RoutingListener {
 
 	@Override
 	public void failed(ContextView context, DataError error) {
-		this.errors.computeIfAbsent(error.kind(), kind -> Counter.builder("switchboard.routing.errors")
+		error(error.kind()).increment();
+	}
+
+	private Counter error(DataError.Kind kind) {
+		return this.errors.computeIfAbsent(kind, key -> Counter.builder("switchboard.routing.errors")
 				.description("Failures of routing, connecting and statements, by kind")
-				.tag("kind", kind.name().toLowerCase(java.util.Locale.ROOT))
-				.register(this.registry)).increment();
+				.tag("kind", key.name().toLowerCase(java.util.Locale.ROOT))
+				.register(this.registry));
 	}
 }

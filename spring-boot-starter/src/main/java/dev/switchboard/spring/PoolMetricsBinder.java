@@ -1,22 +1,28 @@
 package dev.switchboard.spring;
 
 import java.time.Duration;
-import java.util.function.ToDoubleFunction;
 
 import dev.switchboard.api.DataSource;
 import dev.switchboard.api.DataSourceRegistry;
+import dev.switchboard.api.TargetStatus;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import io.r2dbc.pool.ConnectionPool;
-import io.r2dbc.pool.PoolMetrics;
+import org.springframework.boot.r2dbc.metrics.ConnectionPoolMetrics;
 
 /**
- * Gauges of every pool: {@code switchboard.pool.acquired}, {@code .idle}, {@code .pending} and
- * {@code .max}, tagged with datasource and role, and the pool's name ({@code pg-main/replica-0});
- * and of every server's health as its datasource sees it: {@code switchboard.target.available}
- * (1 in rotation, 0 out: down or lagging) and {@code switchboard.target.lag} (seconds behind the
- * primary, NaN until measured), with the same tags.
+ * Meters of every server: its pool through Boot's own {@link ConnectionPoolMetrics}
+ * ({@code r2dbc.pool.acquired}, {@code .allocated}, {@code .idle}, {@code .pending},
+ * {@code .max.allocated}, {@code .max.pending}, tagged {@code name} with the pool's name,
+ * {@code pg-main/replica-0}, and with datasource and role), as Boot meters a plain R2DBC pool; and
+ * its health as its datasource sees it: {@code switchboard.target.available} (1 in rotation, 0 out:
+ * down or lagging) and {@code switchboard.target.lag} (seconds behind the primary, NaN until
+ * measured), with the same tags.
+ *
+ * <p>Boot's binder takes the r2dbc-pool {@link ConnectionPool} itself, which is what each target's
+ * connection factory is ({@code RoutingConnectionFactory.pools()} lists only the pools' gauges).
  */
 final class PoolMetricsBinder implements MeterBinder {
 
@@ -35,32 +41,23 @@ final class PoolMetricsBinder implements MeterBinder {
 	}
 
 	private static void bind(MeterRegistry meters, DataSource.Target target) {
+		Tags tags = Tags.of("datasource", target.dataSource().name(), "role", target.role().tag());
 		if (target.connectionFactory() instanceof ConnectionPool pool) {
-			gauge(meters, "acquired", "Connections in use", pool, target, PoolMetrics::acquiredSize);
-			gauge(meters, "idle", "Connections idle in the pool", pool, target, PoolMetrics::idleSize);
-			gauge(meters, "pending", "Requests waiting for a connection", pool, target, PoolMetrics::pendingAcquireSize);
-			gauge(meters, "max", "Most connections the pool may hold", pool, target, PoolMetrics::getMaxAllocatedSize);
+			new ConnectionPoolMetrics(pool, target.name(), tags).bindTo(meters);
 		}
-		tagged(Gauge.builder("switchboard.target.available", target, t -> t.status().available() ? 1 : 0)
-				.description("1 when reads may go to the server, 0 when it is down or lagging"), target)
+		if (target.status() == TargetStatus.UNTRACKED) {
+			// A datasource of an application's own that tracks no health: nothing to show.
+			return;
+		}
+		Gauge.builder("switchboard.target.available", target, t -> t.status().available() ? 1 : 0)
+				.description("1 when reads may go to the server, 0 when it is down or lagging")
+				.tags(tags).tag("pool", target.name())
 				.register(meters);
-		tagged(Gauge.builder("switchboard.target.lag", target, t -> {
+		Gauge.builder("switchboard.target.lag", target, t -> {
 			Duration lag = t.status().lag();
 			return lag == null ? Double.NaN : lag.toNanos() / 1e9;
-		}).description("How far the server is behind its primary, as last measured").baseUnit("seconds"), target)
-				.register(meters);
-	}
-
-	private static <T> Gauge.Builder<T> tagged(Gauge.Builder<T> gauge, DataSource.Target target) {
-		return gauge.tag("datasource", target.dataSource().name()).tag("role", target.role().tag())
-				.tag("pool", target.name());
-	}
-
-	private static void gauge(MeterRegistry meters, String name, String description, ConnectionPool pool,
-			DataSource.Target target, ToDoubleFunction<PoolMetrics> value) {
-		tagged(Gauge.builder("switchboard.pool." + name, pool,
-						p -> p.getMetrics().map(value::applyAsDouble).orElse(Double.NaN))
-				.description(description), target)
+		}).description("How far the server is behind its primary, as last measured").baseUnit("seconds")
+				.tags(tags).tag("pool", target.name())
 				.register(meters);
 	}
 }

@@ -1,7 +1,9 @@
 package dev.switchboard.spring;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 import dev.switchboard.api.DataError;
 import dev.switchboard.api.DataSource;
@@ -10,6 +12,7 @@ import dev.switchboard.jooq.RoutedDsl;
 import dev.switchboard.r2dbc.InvalidSettingException;
 import dev.switchboard.r2dbc.ReplicatedDataSource;
 import dev.switchboard.r2dbc.TenantRegistry;
+import io.r2dbc.spi.ConnectionFactory;
 import org.jooq.SQLDialect;
 
 /**
@@ -33,7 +36,7 @@ final class RegistryFactory {
 			throw new SwitchboardConfigurationException(PREFIX + "tenants", "must name at least one tenant");
 		}
 		TenantRegistry.Builder registry = TenantRegistry.builder();
-		List<ReplicatedDataSource> built = new java.util.ArrayList<>();
+		List<ReplicatedDataSource> built = new ArrayList<>();
 		try {
 			for (Map.Entry<String, SwitchboardProperties.DataSourceProperties> entry : dataSources.entrySet()) {
 				ReplicatedDataSource dataSource = dataSource(entry.getKey(), entry.getValue());
@@ -86,18 +89,7 @@ final class RegistryFactory {
 		if (properties == null || properties.primary() == null || properties.primary().isBlank()) {
 			throw new SwitchboardConfigurationException(key + ".primary", "must be set to an R2DBC URL");
 		}
-		SwitchboardProperties.Pool pool = properties.pool();
-		if (pool.maxSize() < 1) {
-			throw new SwitchboardConfigurationException(key + ".pool.max-size", "must be >= 1, was " + pool.maxSize());
-		}
-		if (pool.initialSize() < 0 || pool.initialSize() > pool.maxSize()) {
-			throw new SwitchboardConfigurationException(key + ".pool.initial-size",
-					"must be between 0 and max-size (" + pool.maxSize() + "), was " + pool.initialSize());
-		}
-		if (pool.maxAcquireTime().isNegative() || pool.maxAcquireTime().isZero()) {
-			throw new SwitchboardConfigurationException(key + ".pool.max-acquire-time",
-					"must be positive, was " + pool.maxAcquireTime());
-		}
+		var pool = PoolSettings.customizer(key, properties.pool());
 		ReplicatedDataSource.Builder builder;
 		try {
 			builder = ReplicatedDataSource.builder(name);
@@ -106,7 +98,7 @@ final class RegistryFactory {
 			throw new SwitchboardConfigurationException(key, "has an invalid name: " + ex.getMessage(), ex);
 		}
 		try {
-			builder.primary(properties.primary());
+			server(properties.primary(), properties, builder::primary, builder::primary);
 		}
 		catch (IllegalArgumentException ex) {
 			throw new SwitchboardConfigurationException(key + ".primary", "is not usable: " + ex.getMessage(), ex);
@@ -114,7 +106,7 @@ final class RegistryFactory {
 		List<String> replicas = properties.replicas() != null ? properties.replicas() : List.of();
 		for (int i = 0; i < replicas.size(); i++) {
 			try {
-				builder.replica(replicas.get(i));
+				server(replicas.get(i), properties, builder::replica, builder::replica);
 			}
 			catch (IllegalArgumentException ex) {
 				throw new SwitchboardConfigurationException(key + ".replicas[" + i + "]", "is not usable: " + ex.getMessage(), ex);
@@ -130,14 +122,19 @@ final class RegistryFactory {
 		setting(key + ".causal-wait", () -> builder.causalWait(properties.causalWait()));
 		setting(key + ".probe-interval", () -> builder.probeInterval(properties.probeInterval()));
 		builder.readsFallBackToPrimary(properties.readsFallBackToPrimary());
-		builder.pool(configuration -> {
-			configuration.maxSize(pool.maxSize()).initialSize(pool.initialSize())
-					.maxAcquireTime(pool.maxAcquireTime()).maxIdleTime(pool.maxIdleTime());
-			if (pool.validationQuery() != null && !pool.validationQuery().isBlank()) {
-				configuration.validationQuery(pool.validationQuery());
-			}
-		});
+		builder.pool(pool);
 		return builder.build();
+	}
+
+	/** Give the builder a server, with the datasource's credentials. */
+	private static void server(String url, SwitchboardProperties.DataSourceProperties properties,
+			Consumer<String> byUrl, Consumer<ConnectionFactory> byFactory) {
+		if (Credentials.hostless(url, properties.username(), properties.password())) {
+			byFactory.accept(Credentials.connectionFactory(url, properties.username(), properties.password()));
+		}
+		else {
+			byUrl.accept(Credentials.apply(url, properties.username(), properties.password()));
+		}
 	}
 
 	/** Apply a setting to the builder; one it refuses is reported under its configuration key. */

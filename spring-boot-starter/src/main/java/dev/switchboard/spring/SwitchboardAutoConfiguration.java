@@ -27,6 +27,7 @@ import org.springframework.boot.health.contributor.ReactiveHealthIndicator;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Conditional;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.io.ResourceLoader;
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.transaction.ReactiveTransactionManager;
 import org.springframework.transaction.reactive.TransactionalOperator;
@@ -46,7 +47,10 @@ import reactor.util.context.ContextView;
  * enables {@code @Transactional}, and Boot's R2DBC beans back off.
  *
  * <p>Every bean backs off when the application defines its own. A setting that cannot work stops
- * the application with a {@link SwitchboardConfigurationException} naming its key.
+ * the application with a {@link SwitchboardConfigurationException} naming its key, reported by
+ * {@link SwitchboardFailureAnalyzer}; an unknown {@code switchboard.*} key by
+ * {@link UnknownKeyFailureAnalyzer}. Once built, {@link StartupCheck} logs each datasource and
+ * connects to every primary.
  */
 @AutoConfiguration(afterName = "org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration",
 		beforeName = { "org.springframework.boot.r2dbc.autoconfigure.R2dbcAutoConfiguration",
@@ -54,6 +58,21 @@ import reactor.util.context.ContextView;
 				"org.springframework.boot.transaction.autoconfigure.TransactionAutoConfiguration" })
 @EnableConfigurationProperties(SwitchboardProperties.class)
 public class SwitchboardAutoConfiguration {
+
+	/**
+	 * Check, before any bean is built, that the jOOQ on the class path is one Switchboard works
+	 * with (Boot's dependency management pins an older one); {@link JooqVersionFailureAnalyzer}
+	 * reports it.
+	 * @param resourceLoader gives the application's class loader
+	 */
+	SwitchboardAutoConfiguration(ResourceLoader resourceLoader) {
+		JooqVersion.check(resourceLoader.getClassLoader());
+	}
+
+	@Bean
+	StartupCheck switchboardStartupCheck(DataSourceRegistry registry, SwitchboardProperties properties) {
+		return new StartupCheck(registry, properties);
+	}
 
 	@Bean(destroyMethod = "dispose")
 	@ConditionalOnMissingBean(DataSourceRegistry.class)

@@ -1,9 +1,12 @@
 package dev.switchboard.spring;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * A {@code switchboard.*} setting that cannot work; the application does not start.
  *
- * <p>The message names the key and says what is wrong with its value.
+ * <p>The message names the key and says what is wrong with its value; {@link #action()} says what
+ * to do about it. Boot prints both as a failure report ({@link SwitchboardFailureAnalyzer}).
  */
 public final class SwitchboardConfigurationException extends IllegalStateException {
 
@@ -11,14 +14,20 @@ public final class SwitchboardConfigurationException extends IllegalStateExcepti
 
 	private final String key;
 
+	private final @Nullable String action;
+
 	SwitchboardConfigurationException(String key, String problem, Throwable cause) {
-		super(key + " " + problem, cause);
-		this.key = key;
+		this(key, problem, null, cause);
 	}
 
 	SwitchboardConfigurationException(String key, String problem) {
-		super(key + " " + problem);
+		this(key, problem, null, null);
+	}
+
+	SwitchboardConfigurationException(String key, String problem, @Nullable String action, @Nullable Throwable cause) {
+		super(key + " " + problem, cause);
 		this.key = key;
+		this.action = action;
 	}
 
 	/**
@@ -27,5 +36,14 @@ public final class SwitchboardConfigurationException extends IllegalStateExcepti
 	 */
 	public String key() {
 		return this.key;
+	}
+
+	/**
+	 * Return what to do about it.
+	 * @return the action, by default to correct the key's value
+	 */
+	public String action() {
+		return this.action != null ? this.action
+				: "Correct '" + this.key + "' in the application's configuration (application.yml or application.properties).";
 	}
 }

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 
 import dev.switchboard.api.ReadConsistency;
+import io.r2dbc.spi.ValidationDepth;
 import org.jooq.SQLDialect;
 import org.jspecify.annotations.Nullable;
 import org.springframework.boot.context.properties.ConfigurationProperties;
@@ -17,8 +18,10 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * switchboard:
  *   datasources:
  *     pg-main:
- *       primary: r2dbc:postgresql://app:${DB_PASSWORD}@db1:5432/orders
- *       replicas: [ "r2dbc:postgresql://app:${DB_PASSWORD}@db2:5432/orders" ]
+ *       primary: r2dbc:postgresql://db1:5432/orders
+ *       replicas: [ "r2dbc:postgresql://db2:5432/orders" ]
+ *       username: app              # or inside the URLs
+ *       password: ${DB_PASSWORD}
  *       pool: { max-size: 20, max-acquire-time: 2s }
  *       consistency: causal          # or pin, the default
  *       max-replication-lag: 1s      # skip replicas further behind
@@ -30,14 +33,28 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *     causal-token-header: Switchboard-Causal-Token
  * </pre>
  *
+ * <p>A key under {@code switchboard.} that none of these records declares stops the start, naming
+ * the key and the closest valid one.
+ *
  * @param defaultTenant the tenant for pipelines without a routing context; none by default
  * @param web the WebFlux filter's settings
+ * @param startup what is checked and logged when the application starts
  * @param datasources the datasources by name
  * @param tenants the tenants by id
  */
-@ConfigurationProperties("switchboard")
-public record SwitchboardProperties(@Nullable String defaultTenant, @DefaultValue Web web,
+@ConfigurationProperties(prefix = "switchboard", ignoreUnknownFields = false)
+public record SwitchboardProperties(@Nullable String defaultTenant, @DefaultValue Web web, @DefaultValue Startup startup,
 		@Nullable Map<String, DataSourceProperties> datasources, @Nullable Map<String, TenantProperties> tenants) {
+
+	/**
+	 * What the starter does when the application starts.
+	 * @param verify whether to connect once to the primary of every datasource, and stop the start
+	 * naming the datasource and the cause (unknown host, refused, authentication, missing database)
+	 * when one cannot be reached
+	 * @param timeout how long each of those connections may take
+	 */
+	public record Startup(@DefaultValue("true") boolean verify, @DefaultValue("10s") Duration timeout) {
+	}
 
 	/**
 	 * The WebFlux tenant filter.
@@ -94,6 +111,9 @@ public record SwitchboardProperties(@Nullable String defaultTenant, @DefaultValu
 	 * One datasource: a primary and its replicas.
 	 * @param primary the R2DBC URL of the primary
 	 * @param replicas the R2DBC URLs of the replicas
+	 * @param username the user of every server of the datasource, in place of the one in the URLs
+	 * @param password the password of every server of the datasource, in place of the one in the
+	 * URLs; any character is fine here (a password inside a URL must be percent-encoded)
 	 * @param dialect the SQL dialect; taken from the URL's driver when not set
 	 * @param pool the settings of each of its pools
 	 * @param consistency how reads after a write are served: {@code pin} (to the primary, the
@@ -104,22 +124,35 @@ public record SwitchboardProperties(@Nullable String defaultTenant, @DefaultValu
 	 * @param readsFallBackToPrimary whether reads go to the primary when no replica is available
 	 */
 	public record DataSourceProperties(@Nullable String primary, @Nullable List<String> replicas,
+			@Nullable String username, @Nullable String password,
 			@Nullable SQLDialect dialect, @DefaultValue Pool pool, @DefaultValue("pin") ReadConsistency consistency,
 			@Nullable Duration maxReplicationLag, @DefaultValue("100ms") Duration causalWait,
 			@DefaultValue("1s") Duration probeInterval, @DefaultValue("true") boolean readsFallBackToPrimary) {
 	}
 
 	/**
-	 * The settings of each pool of a datasource.
+	 * The settings of each pool of a datasource, as Boot's {@code spring.r2dbc.pool.*} has them.
 	 * @param maxSize the most connections a pool holds
 	 * @param initialSize the connections a pool opens at start
+	 * @param minIdle the idle connections a pool keeps open
 	 * @param maxAcquireTime how long a statement waits for a connection before a TRANSIENT error
+	 * @param maxCreateConnectionTime how long opening a connection may take
 	 * @param maxIdleTime how long an idle connection stays open
+	 * @param maxLifeTime how long a connection lives at most; without limit by default
+	 * @param maxValidationTime how long validating a connection may take; without limit by default
 	 * @param validationQuery a query that checks a connection before use; none by default
+	 * @param validationDepth how a connection is checked before use when no validation query is
+	 * set: {@code local} (the driver's own state) or {@code remote} (a round trip)
+	 * @param acquireRetry how many times acquiring a connection is retried
+	 * @param backgroundEvictionInterval how often idle and expired connections are evicted in the
+	 * background; only when a connection is acquired or released by default
 	 */
 	public record Pool(@DefaultValue("10") int maxSize, @DefaultValue("0") int initialSize,
-			@DefaultValue("5s") Duration maxAcquireTime, @DefaultValue("30m") Duration maxIdleTime,
-			@Nullable String validationQuery) {
+			@DefaultValue("0") int minIdle, @DefaultValue("5s") Duration maxAcquireTime,
+			@DefaultValue("5s") Duration maxCreateConnectionTime, @DefaultValue("30m") Duration maxIdleTime,
+			@Nullable Duration maxLifeTime, @Nullable Duration maxValidationTime, @Nullable String validationQuery,
+			@DefaultValue("local") ValidationDepth validationDepth, @DefaultValue("1") int acquireRetry,
+			@Nullable Duration backgroundEvictionInterval) {
 	}
 
 	/**

@@ -33,6 +33,9 @@ class SwitchboardAutoConfigurationTest {
 			"switchboard.tenants.acme.datasource=main",
 			"switchboard.tenants.initech.datasource=main" };
 
+	/** For datasources on a closed port: the start does not connect to them. */
+	static final String NO_VERIFY = "switchboard.startup.verify=false";
+
 	@Test
 	void goodConfigurationBuildsEveryBean() {
 		this.runner.withPropertyValues(GOOD).run(context -> {
@@ -50,7 +53,7 @@ class SwitchboardAutoConfigurationTest {
 	@Test
 	void mixedDialectsGetTheFacadeButNoPlainDslContext() {
 		this.runner.withPropertyValues(GOOD)
-				.withPropertyValues("switchboard.datasources.pg.primary=r2dbc:postgresql://postgres@127.0.0.1:1/none",
+				.withPropertyValues(NO_VERIFY, "switchboard.datasources.pg.primary=r2dbc:postgresql://postgres@127.0.0.1:1/none",
 						"switchboard.tenants.globex.datasource=pg")
 				.run(context -> {
 					assertThat(context).hasNotFailed();
@@ -89,6 +92,44 @@ class SwitchboardAutoConfigurationTest {
 		assertFailsNaming("switchboard.datasources.main.pool.max-size", "must be >= 1, was 0",
 				"switchboard.datasources.main.primary=r2dbc:h2:mem:///x", "switchboard.datasources.main.pool.max-size=0",
 				"switchboard.tenants.acme.datasource=main");
+	}
+
+	@Test
+	void poolSettingsBeyondBootsOwnAreCheckedByKey() {
+		assertFailsNaming("switchboard.datasources.main.pool.min-idle", "must be between 0 and max-size (3), was 4",
+				"switchboard.datasources.main.primary=r2dbc:h2:mem:///x", "switchboard.datasources.main.pool.max-size=3",
+				"switchboard.datasources.main.pool.min-idle=4", "switchboard.tenants.acme.datasource=main");
+		assertFailsNaming("switchboard.datasources.main.pool.max-life-time", "must be positive, was PT0S",
+				"switchboard.datasources.main.primary=r2dbc:h2:mem:///x", "switchboard.datasources.main.pool.max-life-time=0s",
+				"switchboard.tenants.acme.datasource=main");
+		assertFailsNaming("switchboard.datasources.main.pool.max-create-connection-time", "must be positive",
+				"switchboard.datasources.main.primary=r2dbc:h2:mem:///x",
+				"switchboard.datasources.main.pool.max-create-connection-time=-1s", "switchboard.tenants.acme.datasource=main");
+	}
+
+	@Test
+	void everyPoolSettingOfBootsBinds() {
+		this.runner.withPropertyValues(GOOD).withPropertyValues("switchboard.datasources.main.pool.min-idle=1",
+				"switchboard.datasources.main.pool.max-life-time=10m", "switchboard.datasources.main.pool.validation-depth=remote",
+				"switchboard.datasources.main.pool.max-validation-time=2s", "switchboard.datasources.main.pool.acquire-retry=2",
+				"switchboard.datasources.main.pool.background-eviction-interval=1m",
+				"switchboard.datasources.main.pool.max-create-connection-time=3s")
+				.run(context -> {
+					assertThat(context).hasNotFailed();
+					SwitchboardProperties.Pool pool = context.getBean(SwitchboardProperties.class).datasources().get("main").pool();
+					assertThat(pool.validationDepth()).isEqualTo(io.r2dbc.spi.ValidationDepth.REMOTE);
+					assertThat(pool.maxLifeTime()).isEqualTo(java.time.Duration.ofMinutes(10));
+					assertThat(pool.minIdle()).isEqualTo(1);
+				});
+	}
+
+	@Test
+	void theJarDescribesItsSettingsForIdes() throws Exception {
+		String metadata = new String(getClass().getResourceAsStream("/META-INF/spring-configuration-metadata.json")
+				.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+		assertThat(metadata).contains("\"name\": \"switchboard.startup.verify\"", "\"defaultValue\": true",
+				"\"name\": \"switchboard.web.tenant-header\"", "\"defaultValue\": \"X-Tenant-Id\"",
+				"the request header that names the tenant");
 	}
 
 	@Test
@@ -138,7 +179,7 @@ class SwitchboardAutoConfigurationTest {
 	@Test
 	void enginesThatBindDifferentlyGetADatabaseClientWithMarkersPerEngine() {
 		this.runner.withPropertyValues(GOOD)
-				.withPropertyValues("switchboard.datasources.maria.primary=r2dbc:mysql://root@127.0.0.1:1/none",
+				.withPropertyValues(NO_VERIFY, "switchboard.datasources.maria.primary=r2dbc:mysql://root@127.0.0.1:1/none",
 						"switchboard.datasources.maria.dialect=MARIADB", "switchboard.tenants.globex.datasource=maria")
 				.run(context -> {
 					assertThat(context).hasNotFailed();
@@ -150,7 +191,7 @@ class SwitchboardAutoConfigurationTest {
 	@Test
 	void aPlainDatabaseClientOverEnginesThatBindDifferentlyStopsTheStartSayingWhatToDo() {
 		this.runner.withPropertyValues(GOOD)
-				.withPropertyValues("switchboard.datasources.maria.primary=r2dbc:mysql://root@127.0.0.1:1/none",
+				.withPropertyValues(NO_VERIFY, "switchboard.datasources.maria.primary=r2dbc:mysql://root@127.0.0.1:1/none",
 						"switchboard.datasources.maria.dialect=MARIADB", "switchboard.tenants.globex.datasource=maria")
 				.withUserConfiguration(PlainDatabaseClient.class)
 				.run(context -> {

@@ -174,11 +174,18 @@ class SwitchboardWebFluxIT {
 
 	@Test
 	void routingDecisionsAndPoolsAreMetered() {
+		// Registered at start: an error kind that never happened reads 0 rather than not existing.
+		assertThat(this.meters.get("switchboard.routing.errors").tag("kind", "outcome_unknown").counter().count()).isZero();
 		this.client.get().uri("/server").header("X-Tenant-Id", "acme").exchange().expectStatus().isOk();
 
 		assertThat(this.meters.get("switchboard.routing.decisions").tag("tenant", "acme").tag("role", "replica")
 				.tag("reason", "replica").counter().count()).isPositive();
-		assertThat(this.meters.get("switchboard.pool.max").tag("pool", "pg-main/primary").gauge().value()).isEqualTo(10.0);
+		// Boot's own pool meters (ConnectionPoolMetrics), one set per pool.
+		assertThat(this.meters.get("r2dbc.pool.max.allocated").tag("name", "pg-main/primary").tag("datasource", "pg-main")
+				.tag("role", "primary").gauge().value()).isEqualTo(10.0);
+		assertThat(this.meters.get("r2dbc.pool.acquired").tag("name", "maria-main/replica-0").tag("role", "replica")
+				.gauge()).isNotNull();
+		assertThat(this.meters.find("switchboard.pool.max").gauges()).isEmpty();
 		assertThat(this.meters.get("switchboard.target.available").tag("pool", "maria-main/replica-0").gauge().value())
 				.isEqualTo(1.0);
 		this.client.get().uri("/bad-sql").header("X-Tenant-Id", "globex").exchange().expectStatus().isEqualTo(422);
@@ -192,6 +199,10 @@ class SwitchboardWebFluxIT {
 		this.client.get().uri("/actuator/health").exchange()
 				.expectStatus().isOk()
 				.expectBody()
+				.jsonPath("$.status").isEqualTo("UP")
+				// Boot's own r2dbc indicator (spring-boot-r2dbc is on the class path) would probe the
+				// routed factory without a tenant: it is off.
+				.jsonPath("$.components.r2dbc").doesNotExist()
 				.jsonPath("$.components.switchboard.status").isEqualTo("UP")
 				.jsonPath("$.components.switchboard.components['pg-main-primary'].status").isEqualTo("UP")
 				.jsonPath("$.components.switchboard.components['maria-main-replica-0'].details.role").isEqualTo("replica")
