@@ -11,6 +11,7 @@ import java.util.function.UnaryOperator;
 import dev.switchboard.api.AccessIntent;
 import dev.switchboard.api.DataSource;
 import dev.switchboard.api.DataSourceRegistry;
+import dev.switchboard.jooq.DeferredConnection.IntentSource;
 import dev.switchboard.r2dbc.RoutingConnectionFactory;
 import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.ConnectionFactory;
@@ -50,8 +51,9 @@ public final class RoutedDsl {
 	private final TenantDatabase database;
 
 	/**
-	 * The contexts of one datasource: one that infers each query's intent, one for reads, one for
-	 * writes, and the configuration that transactions derive theirs from.
+	 * The contexts of one datasource: one for the facade's calls that infer each query's intent from
+	 * the query they hold ({@link FacadeCall}), one for reads, one for writes, and the configuration
+	 * that transactions derive theirs from.
 	 */
 	record Contexts(DataSource dataSource, SQLDialect dialect, DSLContext inferring, DSLContext read,
 			DSLContext write, Configuration configuration) {
@@ -68,19 +70,20 @@ public final class RoutedDsl {
 	private RoutedDsl(RoutingConnectionFactory routing, Map<DataSource, SQLDialect> dialects, Settings settings,
 			UnaryOperator<ConnectionFactory> decorator) {
 		this.routing = routing;
-		ConnectionFactory inferring = decorator.apply(new DeferredConnectionFactory(routing, null));
-		ConnectionFactory reads = decorator.apply(new DeferredConnectionFactory(routing, AccessIntent.READ));
-		ConnectionFactory writes = decorator.apply(new DeferredConnectionFactory(routing, AccessIntent.WRITE));
+		ConnectionFactory rendering = decorator.apply(new DeferredConnectionFactory(routing, IntentSource.RENDERING));
+		ConnectionFactory calls = decorator.apply(new DeferredConnectionFactory(routing, IntentSource.CALL));
+		ConnectionFactory reads = decorator.apply(new DeferredConnectionFactory(routing, IntentSource.READ));
+		ConnectionFactory writes = decorator.apply(new DeferredConnectionFactory(routing, IntentSource.WRITE));
 		Map<DataSource, Contexts> built = new HashMap<>();
 		dialects.forEach((dataSource, dialect) -> built.put(dataSource, new Contexts(dataSource, dialect,
-				DSL.using(inferringConfiguration(inferring, dialect, settings)),
+				DSL.using(configuration(calls, dialect, settings)),
 				DSL.using(configuration(reads, dialect, settings)),
 				DSL.using(configuration(writes, dialect, settings)),
 				configuration(routing.forIntent(AccessIntent.WRITE), dialect, settings))));
 		this.contexts = Map.copyOf(built);
 		this.dialects = Set.copyOf(EnumSet.copyOf(dialects.values()));
 		this.dsl = this.dialects.size() == 1
-				? DSL.using(inferringConfiguration(inferring, this.dialects.iterator().next(), settings))
+				? DSL.using(inferringConfiguration(rendering, this.dialects.iterator().next(), settings))
 				: null;
 		this.database = new TenantDatabase(routing, this.contexts);
 	}
