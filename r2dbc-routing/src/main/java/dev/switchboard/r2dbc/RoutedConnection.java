@@ -340,7 +340,7 @@ public sealed class RoutedConnection extends Drains implements Connection, Wrapp
 	public Mono<Void> close() {
 		// Nothing runs on a connection after its release was asked for.
 		seal();
-		// Marked closed when the release starts, inside its defer: a doOnSubscribe cost two objects more.
+		// Marked closed when the release starts, inside its defer: a doOnSubscribe made three objects more.
 		Mono<Void> release = Mono.defer(() -> {
 			this.closed = true;
 			return Mono.from(this.delegate.close());
