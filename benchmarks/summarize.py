@@ -16,6 +16,8 @@ Every ratio is printed as `ratio <name>: <value>`, one per line, so that a scrip
   ratio spring route <max>/<min>                the same for Spring
   ratio routed/direct <select|insert> c<N>      Switchboard's ops/s over plain jOOQ on a pool (higher is better)
   ratio routed/spring <select|insert> c<N>      Switchboard's ops/s over jOOQ on Spring's routing
+  ratio facade/<direct|spring> ...              the same through TenantDatabase.query / execute
+  ratio declared/<direct|spring> ...            the same through TenantDatabase.read / write
   ratio causal/pin write-read c<N>              causal consistency's requests/s over the pin's
   ratio replica-reads/reads <pin|causal> c<N>   the share of reads after a write that a replica served
 
@@ -33,6 +35,10 @@ import sys
 ROUTE = "RouteDecisionBenchmark"
 END_TO_END = "EndToEndBenchmark"
 READ_YOUR_WRITES = "ReadYourWritesBenchmark"
+
+# EndToEndBenchmark's variants that route through Switchboard: RoutedDsl.dsl(), TenantDatabase.query
+# and execute, TenantDatabase.read and write.
+ENTRY_POINTS = ("routed", "facade", "declared")
 
 # The layout of RouteDecisionBenchmark in which each tenant has its own datasource.
 PER_TENANT = "per-tenant"
@@ -169,11 +175,12 @@ def compute_ratios(rows):
     for operation in ("select", "insert"):
         for concurrency in ("1", "64"):
             method = f"{operation}C{concurrency}"
-            routed = find(rows, END_TO_END, method, variant="routed")
-            for other in ("direct", "spring"):
-                base = find(rows, END_TO_END, method, variant=other)
-                if routed and base:
-                    ratios.append((f"routed/{other} {operation} c{concurrency}", routed["score"] / base["score"]))
+            for entry in ENTRY_POINTS:
+                routed = find(rows, END_TO_END, method, variant=entry)
+                for other in ("direct", "spring"):
+                    base = find(rows, END_TO_END, method, variant=other)
+                    if routed and base:
+                        ratios.append((f"{entry}/{other} {operation} c{concurrency}", routed["score"] / base["score"]))
 
     for concurrency in ("1", "16"):
         method = f"writeThenReadC{concurrency}"
@@ -209,12 +216,13 @@ def print_targets(rows, ratios):
             spread = max(ours.values()) / min(ours.values())
             targets.append((f"switchboard route flat across tenant counts (max/min <= {FLAT_TOLERANCE}){suffix}",
                             spread <= FLAT_TOLERANCE, f"max/min {spread:.2f}"))
-    direct = [value for name, value in ratios if name.startswith("routed/direct ")]
-    if direct:
-        targets.append(("routed/direct >= 0.97", min(direct) >= 0.97, f"lowest {min(direct):.2f}"))
-    spring = [value for name, value in ratios if name.startswith("routed/spring ")]
-    if spring:
-        targets.append(("routed/spring >= 1.00", min(spring) >= 1.0, f"lowest {min(spring):.2f}"))
+    for entry in ENTRY_POINTS:
+        direct = [value for name, value in ratios if name.startswith(f"{entry}/direct ")]
+        if direct:
+            targets.append((f"{entry}/direct >= 0.97", min(direct) >= 0.97, f"lowest {min(direct):.2f}"))
+        spring = [value for name, value in ratios if name.startswith(f"{entry}/spring ")]
+        if spring:
+            targets.append((f"{entry}/spring >= 1.00", min(spring) >= 1.0, f"lowest {min(spring):.2f}"))
 
     if targets:
         print()

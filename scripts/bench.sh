@@ -8,7 +8,7 @@
 #                                     (with --quick, do not repeat -wi, -i, -w or -r)
 #   scripts/bench.sh --paired=N [ARGS]  EndToEnd in N rounds of one fork per variant, the variants
 #                                     alternated, and each ratio taken within a round (about
-#                                     6.5 minutes a round); ARGS may narrow it to EndToEnd's
+#                                     11 minutes a round); ARGS may narrow it to EndToEnd's
 #                                     methods, e.g. 'selectC1$' (do not pass -f or -p variant)
 #
 # It picks a JDK 21+ (scripts/java-home.sh), builds the
@@ -20,6 +20,8 @@
 # per target of the benchmarks issue.
 #
 # Environment: SWITCHBOARD_BENCH_RESULT (JSON file, default benchmarks/results/jmh-result.json),
+#              SWITCHBOARD_BENCH_VARIANTS (the variants of --paired, in their order, default
+#              "direct routed spring facade declared"),
 #              SWITCHBOARD_PG_PRIMARY (host:port of the PostgreSQL primary, default 127.0.0.1:55432).
 set -euo pipefail
 
@@ -125,7 +127,7 @@ if ((PAIRED)); then
   ((${#INCLUDES[@]})) || JMH_ARGS+=(EndToEndBenchmark)
   ROUNDS=()
   for ((round = 1; round <= PAIRED; round++)); do
-    for variant in direct routed spring; do
+    for variant in ${SWITCHBOARD_BENCH_VARIANTS:-direct routed spring facade declared}; do
       log "round $round of $PAIRED: $variant"
       "$JAVA_HOME/bin/java" "${JVM_FLAGS[@]+"${JVM_FLAGS[@]}"}" -jar "$JAR" "${RUN_ARGS[@]}" \
         -rff "$PAIRED_DIR/round-$round-$variant.json" -p variant="$variant" "${JMH_ARGS[@]}" \
@@ -133,7 +135,7 @@ if ((PAIRED)); then
         die "JMH failed in round $round ($variant); see $RESULTS/jmh-output.txt"
     done
     python3 -c 'import json, sys; json.dump([run for path in sys.argv[2:] for run in json.load(open(path))], open(sys.argv[1], "w"))' \
-      "$PAIRED_DIR/round-$round.json" "$PAIRED_DIR"/round-"$round"-{direct,routed,spring}.json
+      "$PAIRED_DIR/round-$round.json" "$PAIRED_DIR"/round-"$round"-*.json
     ROUNDS+=("$PAIRED_DIR/round-$round.json")
   done
   echo

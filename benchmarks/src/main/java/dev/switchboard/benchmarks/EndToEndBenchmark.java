@@ -10,6 +10,7 @@ import dev.switchboard.api.RoutingContext;
 import dev.switchboard.api.TenantId;
 import dev.switchboard.jooq.ReactorSubscriberProvider;
 import dev.switchboard.jooq.RoutedDsl;
+import dev.switchboard.jooq.TenantDatabase;
 import dev.switchboard.r2dbc.ReplicatedDataSource;
 import dev.switchboard.r2dbc.RoutingConnectionFactory;
 import dev.switchboard.r2dbc.TenantRegistry;
@@ -20,8 +21,6 @@ import io.r2dbc.spi.ConnectionFactory;
 import org.jooq.DSLContext;
 import org.jooq.Field;
 import org.jooq.Record1;
-import org.jooq.ResultQuery;
-import org.jooq.RowCountQuery;
 import org.jooq.SQLDialect;
 import org.jooq.Table;
 import org.jooq.impl.DSL;
@@ -51,11 +50,16 @@ import reactor.util.context.Context;
  * jOOQ statements end to end against the PostgreSQL primary of the dev-db topology: a primary-key
  * {@code SELECT} and a one-row {@code INSERT}, one at a time and 64 at once.
  *
- * <p>Three {@link #variant variants} run the same pipelines; only the {@code DSLContext} differs:
+ * <p>Five {@link #variant variants} run the same statements; only the entry point differs:
  * <ul>
  * <li>{@code direct}: jOOQ on a plain r2dbc-pool {@code ConnectionPool}, no routing;</li>
  * <li>{@code routed}: Switchboard's {@link RoutedDsl#dsl()} over a registry whose one tenant's
- * datasource is that primary alone; statements declare no intent, so they go to the primary;</li>
+ * datasource is that primary alone; statements declare no intent, so they go to the primary (the
+ * select is inferred a read, and the datasource has no replica);</li>
+ * <li>{@code facade}: the same registry through {@link TenantDatabase#query} for the select and
+ * {@link TenantDatabase#execute} for the insert, which infer the intent from the query;</li>
+ * <li>{@code declared}: the same through {@link TenantDatabase#read} for the select and
+ * {@link TenantDatabase#write} for the insert, which declare it;</li>
  * <li>{@code spring}: jOOQ over Spring's {@code AbstractRoutingConnectionFactory}
  * ({@link TenantRoutingConnectionFactory}) routing that tenant to a pool of that primary, with
  * {@link ReactorSubscriberProvider} installed so that the Reactor Context reaches it.</li>
@@ -104,8 +108,11 @@ public class EndToEndBenchmark {
 
 	static final Field<String> NAME = DSL.field(DSL.name("name"), SQLDataType.VARCHAR(64));
 
-	/** Which {@code DSLContext} runs the statements: {@code direct}, {@code routed} or {@code spring}. */
-	@Param({ "direct", "routed", "spring" })
+	/**
+	 * Which entry point runs the statements: {@code direct}, {@code routed}, {@code facade},
+	 * {@code declared} or {@code spring}.
+	 */
+	@Param({ "direct", "routed", "spring", "facade", "declared" })
 	public String variant;
 
 	private final Function<Context, Context> request = RoutingContext.forTenant(TENANT);
@@ -117,6 +124,9 @@ public class EndToEndBenchmark {
 	private ConnectionFactory server;
 
 	private DSLContext dsl;
+
+	/** The facade of the {@code facade} and {@code declared} variants, else {@code null}. */
+	private TenantDatabase database;
 
 	private Disposable resources;
 
@@ -140,14 +150,16 @@ public class EndToEndBenchmark {
 				this.resources = pool;
 				pool.warmup().block();
 			}
-			case "routed" -> {
+			case "routed", "facade", "declared" -> {
 				ReplicatedDataSource dataSource = ReplicatedDataSource.builder(DATASOURCE)
 						.primary(this.server)
 						.pool(EndToEndBenchmark::configure)
 						.build();
 				RoutingConnectionFactory routing = new RoutingConnectionFactory(
 						TenantRegistry.builder().dataSource(dataSource).tenant(TENANT, DATASOURCE).build());
-				this.dsl = RoutedDsl.builder(routing).dialect(DATASOURCE, SQLDialect.POSTGRES).build().dsl();
+				RoutedDsl routed = RoutedDsl.builder(routing).dialect(DATASOURCE, SQLDialect.POSTGRES).build();
+				this.dsl = routed.dsl();
+				this.database = "routed".equals(this.variant) ? null : routed.database();
 				this.resources = routing;
 				dataSource.pool(dataSource.primary()).warmup().block();
 			}
@@ -161,9 +173,10 @@ public class EndToEndBenchmark {
 				this.resources = pool;
 				pool.warmup().block();
 			}
-			default -> throw new IllegalArgumentException("variant must be direct, routed or spring, was " + this.variant);
+			default -> throw new IllegalArgumentException(
+					"variant must be direct, routed, spring, facade or declared, was " + this.variant);
 		}
-		Record1<String> first = Flux.from(this.dsl.select(NAME).from(ITEM).where(ID.eq(1L)))
+		Record1<String> first = Flux.from(select(1L))
 				.contextWrite(this.request)
 				.blockLast(Duration.ofSeconds(10));
 		if (first == null || !"item-1".equals(first.value1())) {
@@ -226,14 +239,25 @@ public class EndToEndBenchmark {
 				.blockLast();
 	}
 
-	private ResultQuery<Record1<String>> select() {
-		long id = 1 + Math.floorMod(this.nextSelect.getAndIncrement(), SEED_ROWS);
-		return this.dsl.select(NAME).from(ITEM).where(ID.eq(id));
+	private Publisher<Record1<String>> select() {
+		return select(1 + Math.floorMod(this.nextSelect.getAndIncrement(), SEED_ROWS));
 	}
 
-	private RowCountQuery insert() {
+	private Publisher<Record1<String>> select(long id) {
+		return switch (this.variant) {
+			case "facade" -> this.database.query(dsl -> dsl.select(NAME).from(ITEM).where(ID.eq(id)));
+			case "declared" -> this.database.read(dsl -> dsl.select(NAME).from(ITEM).where(ID.eq(id)));
+			default -> this.dsl.select(NAME).from(ITEM).where(ID.eq(id));
+		};
+	}
+
+	private Publisher<Integer> insert() {
 		long id = this.nextInsert.getAndIncrement();
-		return this.dsl.insertInto(ITEM, ID, NAME).values(id, "bench");
+		return switch (this.variant) {
+			case "facade" -> this.database.execute(dsl -> dsl.insertInto(ITEM, ID, NAME).values(id, "bench"));
+			case "declared" -> this.database.write(dsl -> dsl.insertInto(ITEM, ID, NAME).values(id, "bench"));
+			default -> this.dsl.insertInto(ITEM, ID, NAME).values(id, "bench");
+		};
 	}
 
 	private ConnectionPool pool(String name) {

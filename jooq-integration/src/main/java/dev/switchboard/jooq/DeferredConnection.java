@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReferenceFieldUpdater;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 import dev.switchboard.api.AccessIntent;
 import dev.switchboard.r2dbc.RoutingConnectionFactory;
@@ -23,15 +24,14 @@ import reactor.core.publisher.Mono;
 import reactor.util.context.ContextView;
 
 /**
- * The connection the plain routed {@code DSLContext} hands jOOQ: routing waits until jOOQ creates
- * the statement, when {@link IntentInference} knows what the query is, so that a plain select may
- * go to a replica and anything else goes to the primary.
+ * The connection the routed {@code DSLContext}s hand jOOQ: routing waits until jOOQ creates the
+ * statement, when the query's intent is known, so that a plain select may go to a replica and
+ * anything else goes to the primary.
  *
- * <p>A context built for one intent (the facade's read and write contexts) routes every statement
- * with that intent instead. The first statement (or {@code beginTransaction}) acquires the routed
- * connection; every later
- * call uses it, so a transaction stays on one primary connection. Closing releases it, also when
- * it arrives after the close. Used by one jOOQ execution at a time, as jOOQ uses connections.
+ * <p>Where the intent comes from is the context's {@link IntentSource}. The first statement (or
+ * {@code beginTransaction}) acquires the routed connection; every later call uses it, so a
+ * transaction stays on one primary connection. Closing releases it, also when it arrives after the
+ * close. Used by one jOOQ execution at a time, as jOOQ uses connections.
  */
 final class DeferredConnection implements Connection {
 
@@ -46,63 +46,111 @@ final class DeferredConnection implements Connection {
 
 	private final ConnectionMetadata metadata;
 
-	private final @Nullable AccessIntent fixedIntent;
+	private final IntentSource intent;
 
-	private final @Nullable CancellationToken cancellation;
+	private final @Nullable FacadeCall call;
 
 	/** null until acquired, then the routed connection, then {@link #CLOSED}. */
 	private volatile @Nullable Object target;
 
+	/** Where a routed context takes the intent of each statement from. */
+	enum IntentSource {
+
+		/** The plain routed {@code DSLContext}: its {@link IntentInference} listener and the SQL. */
+		RENDERING,
+
+		/** The facade's {@code query} and {@code execute}: the {@link FacadeCall}'s candidate and the SQL. */
+		CALL,
+
+		/** Every statement reads: the facade's {@code read}. */
+		READ,
+
+		/** Every statement writes: the facade's {@code write}. */
+		WRITE;
+
+		AccessIntent of(String sql, @Nullable FacadeCall call) {
+			return switch (this) {
+				case RENDERING -> IntentInference.take(sql);
+				case CALL -> IntentInference.refine(call != null ? call.candidate() : null, sql);
+				case READ -> AccessIntent.READ;
+				case WRITE -> AccessIntent.WRITE;
+			};
+		}
+	}
+
 	DeferredConnection(RoutingConnectionFactory routing, ContextView context, ConnectionMetadata metadata,
-			@Nullable AccessIntent fixedIntent) {
+			IntentSource intent) {
 		this.routing = routing;
 		this.context = context;
 		this.metadata = metadata;
-		this.fixedIntent = fixedIntent;
-		this.cancellation = CancellationToken.find(context);
+		this.intent = intent;
+		this.call = FacadeCall.find(context);
 	}
 
 	private boolean cancelled() {
-		return this.cancellation != null && this.cancellation.isCancelled();
+		return this.call != null && this.call.isCancelled();
 	}
 
 	private @Nullable Connection acquired() {
 		return this.target instanceof Connection connection ? connection : null;
 	}
 
-	Mono<Connection> acquire(@Nullable AccessIntent intent) {
-		return acquire(this.routing.create(this.context, intent));
-	}
-
-	private Mono<Connection> acquire(Mono<Connection> routed) {
+	/**
+	 * Run {@code work} on the routed connection: the one acquired before, or one routed for
+	 * {@code intent} now. One operator between the routing and the work (issue 20: a
+	 * {@code flatMap} that took the connection, then a {@code flatMapMany} that ran the work, made
+	 * six objects more per statement).
+	 */
+	<T> Flux<T> onConnection(@Nullable AccessIntent intent, Function<Connection, ? extends Publisher<? extends T>> work) {
 		Object current = this.target;
 		if (current instanceof Connection connection) {
-			return Mono.just(connection);
+			return Flux.defer(() -> Flux.<T>from(work.apply(connection)));
 		}
 		if (current == CLOSED || cancelled()) {
-			return Mono.error(new IllegalStateException("connection closed"));
+			return Flux.error(new IllegalStateException("connection closed"));
 		}
-		return routed.flatMap(connection -> {
-			if (!cancelled() && TARGET.compareAndSet(this, null, connection)) {
-				return Mono.just(connection);
-			}
-			// Cancelled, closed or (against jOOQ's habits) acquired concurrently while on its way.
-			Object now = cancelled() ? null : this.target;
-			return Mono.from(connection.close()).then(now instanceof Connection other
-					? Mono.just(other)
-					: Mono.error(new IllegalStateException("connection closed")));
+		return this.routing.create(this.context, intent).flatMapMany(connection -> {
+			Connection taken = take(connection);
+			return taken == connection ? work.apply(connection) : Mono.from(connection.close()).thenMany(
+					taken != null ? Flux.defer(() -> Flux.<T>from(work.apply(taken))) : Flux.<T>error(closed()));
 		});
 	}
 
-	private Mono<Void> withPrimary(java.util.function.Function<Connection, Publisher<Void>> action) {
-		return acquire(this.routing.createForTransaction(this.context))
-				.flatMap(connection -> Mono.from(action.apply(connection)));
+	/**
+	 * Keep a connection just routed as this one's, unless the call was cancelled or this connection
+	 * closed (or, against jOOQ's habits, acquired concurrently) while it was on its way.
+	 * @return {@code connection} if kept; else the one acquired concurrently, or {@code null}
+	 */
+	private @Nullable Connection take(Connection connection) {
+		if (!cancelled() && TARGET.compareAndSet(this, null, connection)) {
+			return connection;
+		}
+		Object now = cancelled() ? null : this.target;
+		return now instanceof Connection other ? other : null;
+	}
+
+	private static IllegalStateException closed() {
+		return new IllegalStateException("connection closed");
+	}
+
+	private Mono<Void> withPrimary(Function<Connection, Publisher<Void>> action) {
+		Object current = this.target;
+		if (current instanceof Connection connection) {
+			return Mono.defer(() -> Mono.from(action.apply(connection)));
+		}
+		if (current == CLOSED || cancelled()) {
+			return Mono.error(closed());
+		}
+		return this.routing.createForTransaction(this.context).flatMap(connection -> {
+			Connection taken = take(connection);
+			return taken == connection ? Mono.from(action.apply(connection)) : Mono.from(connection.close()).then(
+					taken != null ? Mono.defer(() -> Mono.from(action.apply(taken))) : Mono.error(closed()));
+		});
 	}
 
 	@Override
 	public Statement createStatement(String sql) {
-		AccessIntent inferred = IntentInference.take(sql);
-		AccessIntent intent = this.fixedIntent != null ? this.fixedIntent : inferred;
+		AccessIntent intent = this.intent.of(sql, this.call);
 		Connection connection = acquired();
 		return connection != null ? connection.createStatement(sql) : new DeferredStatement(this, sql, intent);
 	}
@@ -159,7 +207,7 @@ final class DeferredConnection implements Connection {
 	 * End a transaction on the connection it began on; nothing to end when none was acquired (a
 	 * cancel before the {@code BEGIN} took its connection), rather than acquire one to end.
 	 */
-	private Mono<Void> ending(java.util.function.Function<Connection, Publisher<Void>> action) {
+	private Mono<Void> ending(Function<Connection, Publisher<Void>> action) {
 		return Mono.defer(() -> {
 			Connection connection = acquired();
 			return connection != null ? Mono.from(action.apply(connection)) : Mono.empty();
@@ -227,7 +275,7 @@ final class DeferredConnection implements Connection {
 		});
 	}
 
-	/** A statement whose binds wait for the routed connection. */
+	/** A statement whose binds wait for the routed connection: recorded, then replayed on its statement. */
 	static final class DeferredStatement implements Statement {
 
 		private final DeferredConnection connection;
@@ -236,7 +284,8 @@ final class DeferredConnection implements Connection {
 
 		private final AccessIntent intent;
 
-		private final List<Consumer<Statement>> steps = new ArrayList<>();
+		/** Sized for a few binds: most statements have fewer, and ArrayList's first growth makes ten. */
+		private final List<Consumer<Statement>> steps = new ArrayList<>(4);
 
 		DeferredStatement(DeferredConnection connection, String sql, AccessIntent intent) {
 			this.connection = connection;
@@ -288,13 +337,15 @@ final class DeferredConnection implements Connection {
 
 		@Override
 		public Flux<Result> execute() {
-			return this.connection.acquire(this.intent).flatMapMany(routed -> {
-				Statement statement = routed.createStatement(this.sql);
-				for (Consumer<Statement> step : this.steps) {
-					step.accept(statement);
-				}
-				return statement.execute();
-			});
+			return this.connection.onConnection(this.intent, this::executeOn);
+		}
+
+		private Publisher<? extends Result> executeOn(Connection routed) {
+			Statement statement = routed.createStatement(this.sql);
+			for (Consumer<Statement> step : this.steps) {
+				step.accept(statement);
+			}
+			return statement.execute();
 		}
 	}
 
@@ -317,7 +368,7 @@ final class DeferredConnection implements Connection {
 
 		@Override
 		public Flux<Result> execute() {
-			return this.connection.acquire(AccessIntent.WRITE).flatMapMany(routed -> {
+			return this.connection.onConnection(AccessIntent.WRITE, routed -> {
 				Batch batch = routed.createBatch();
 				this.statements.forEach(batch::add);
 				return batch.execute();

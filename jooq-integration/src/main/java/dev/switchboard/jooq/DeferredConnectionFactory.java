@@ -1,16 +1,16 @@
 package dev.switchboard.jooq;
 
-import dev.switchboard.api.AccessIntent;
 import dev.switchboard.r2dbc.RoutingConnectionFactory;
 import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.ConnectionFactory;
 import io.r2dbc.spi.ConnectionFactoryMetadata;
 import io.r2dbc.spi.ConnectionMetadata;
-import org.jspecify.annotations.Nullable;
+import reactor.core.CoreSubscriber;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.Operators;
 
 /**
- * The connection factory of the plain routed {@code DSLContext}: it hands out
+ * The connection factory of the routed {@code DSLContext}s: it hands out
  * {@link DeferredConnection}s, which route when jOOQ creates the statement and its intent is known.
  */
 final class DeferredConnectionFactory implements ConnectionFactory {
@@ -21,9 +21,9 @@ final class DeferredConnectionFactory implements ConnectionFactory {
 
 	/**
 	 * @param routing the routing factory
-	 * @param fixedIntent the intent of every statement, or {@code null} to infer each one
+	 * @param intent where the intent of each statement comes from
 	 */
-	DeferredConnectionFactory(RoutingConnectionFactory routing, @Nullable AccessIntent fixedIntent) {
+	DeferredConnectionFactory(RoutingConnectionFactory routing, DeferredConnection.IntentSource intent) {
 		this.routing = routing;
 		ConnectionFactoryMetadata factoryMetadata = routing.getMetadata();
 		ConnectionMetadata metadata = new ConnectionMetadata() {
@@ -37,12 +37,15 @@ final class DeferredConnectionFactory implements ConnectionFactory {
 				return "unknown until routed";
 			}
 		};
-		this.create = Mono.deferContextual(context -> {
-			DeferredConnection connection = new DeferredConnection(routing, context, metadata, fixedIntent);
-			// jOOQ cancels this subscription when its query is cancelled before it took the connection;
-			// it may still run the query on it, and would then never close it: refuse it instead.
-			return Mono.just(connection).doOnCancel(connection::abandon);
-		});
+		this.create = new Mono<>() {
+			@Override
+			public void subscribe(CoreSubscriber<? super Connection> actual) {
+				DeferredConnection connection = new DeferredConnection(routing, actual.currentContext(), metadata, intent);
+				Offer offer = new Offer(actual, connection);
+				actual.onSubscribe(offer);
+				offer.complete(connection);
+			}
+		};
 	}
 
 	@Override
@@ -53,5 +56,28 @@ final class DeferredConnectionFactory implements ConnectionFactory {
 	@Override
 	public ConnectionFactoryMetadata getMetadata() {
 		return this.routing.getMetadata();
+	}
+
+	/**
+	 * Hands one deferred connection to jOOQ. jOOQ cancels this subscription when its query is
+	 * cancelled before it took the connection; it may still run the query on it, and would then
+	 * never close it: a cancel refuses it instead. One object per statement where
+	 * {@code Mono.just(connection).doOnCancel(...)} inside a {@code Mono.deferContextual} took five
+	 * (issue 20).
+	 */
+	private static final class Offer extends Operators.MonoSubscriber<Connection, Connection> {
+
+		private final DeferredConnection connection;
+
+		Offer(CoreSubscriber<? super Connection> actual, DeferredConnection connection) {
+			super(actual);
+			this.connection = connection;
+		}
+
+		@Override
+		public void cancel() {
+			super.cancel();
+			this.connection.abandon();
+		}
 	}
 }

@@ -10,8 +10,9 @@ import org.jooq.impl.DSL;
 
 /**
  * The contexts of one datasource, built once at boot by {@link RoutedDsl} and used by it and by
- * {@link TenantDatabase}: one that infers each query's intent, one for reads, one for writes, and
- * the configuration that transactions derive theirs from.
+ * {@link TenantDatabase}: one for the facade's calls, which infer each query's intent from the
+ * query they hold ({@link FacadeCall}), one for reads, one for writes, and the configuration that
+ * transactions derive theirs from.
  */
 record DialectContexts(DataSource dataSource, SQLDialect dialect, DSLContext inferring, DSLContext read,
 		DSLContext write, Configuration configuration) {

@@ -11,6 +11,7 @@ import dev.switchboard.api.AccessIntent;
 import dev.switchboard.api.DataSource;
 import dev.switchboard.api.DataSourceRegistry;
 import dev.switchboard.api.Engine;
+import dev.switchboard.jooq.DeferredConnection.IntentSource;
 import dev.switchboard.r2dbc.RoutingConnectionFactory;
 import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.ConnectionFactory;
@@ -52,19 +53,20 @@ public final class RoutedDsl {
 	private RoutedDsl(RoutingConnectionFactory routing, Map<DataSource, SQLDialect> dialects, Settings settings,
 			UnaryOperator<ConnectionFactory> decorator) {
 		this.routing = routing;
-		ConnectionFactory inferring = decorator.apply(new DeferredConnectionFactory(routing, null));
-		ConnectionFactory reads = decorator.apply(new DeferredConnectionFactory(routing, AccessIntent.READ));
-		ConnectionFactory writes = decorator.apply(new DeferredConnectionFactory(routing, AccessIntent.WRITE));
+		ConnectionFactory rendering = decorator.apply(new DeferredConnectionFactory(routing, IntentSource.RENDERING));
+		ConnectionFactory calls = decorator.apply(new DeferredConnectionFactory(routing, IntentSource.CALL));
+		ConnectionFactory reads = decorator.apply(new DeferredConnectionFactory(routing, IntentSource.READ));
+		ConnectionFactory writes = decorator.apply(new DeferredConnectionFactory(routing, IntentSource.WRITE));
 		Map<DataSource, DialectContexts> built = new HashMap<>();
 		dialects.forEach((dataSource, dialect) -> built.put(dataSource, new DialectContexts(dataSource, dialect,
-				DSL.using(inferringConfiguration(inferring, dialect, settings)),
+				DSL.using(configuration(calls, dialect, settings)),
 				DSL.using(configuration(reads, dialect, settings)),
 				DSL.using(configuration(writes, dialect, settings)),
 				configuration(routing.forIntent(AccessIntent.WRITE), dialect, settings))));
 		this.contexts = Map.copyOf(built);
 		this.dialects = Set.copyOf(EnumSet.copyOf(dialects.values()));
 		this.dsl = this.dialects.size() == 1
-				? DSL.using(inferringConfiguration(inferring, this.dialects.iterator().next(), settings))
+				? DSL.using(inferringConfiguration(rendering, this.dialects.iterator().next(), settings))
 				: null;
 		this.database = new TenantDatabase(routing, this.contexts);
 	}

@@ -102,18 +102,19 @@ public final class TenantDatabase {
 				return Flux.error(scope.failure);
 			}
 			if (scope.transaction != null) {
-				return guarded(Flux.from(query.apply(scope.transaction)));
+				return guarded(Flux.from(query.apply(scope.transaction)), null);
 			}
 			ResultQuery<R> first = query.apply(scope.contexts.inferring());
-			if (IntentInference.candidate(first) != AccessIntent.READ) {
-				return guarded(Flux.from(first));
+			AccessIntent candidate = IntentInference.candidate(first);
+			if (candidate != AccessIntent.READ) {
+				return guarded(Flux.from(first), candidate);
 			}
 			// A jOOQ query object serves one subscription at a time: the retry builds its own.
 			boolean[] firstUsed = { false };
 			return retriedBeforeFirstElement(() -> {
 				ResultQuery<R> attempt = firstUsed[0] ? query.apply(scope.contexts.inferring()) : first;
 				firstUsed[0] = true;
-				return guarded(Flux.from(attempt));
+				return guarded(Flux.from(attempt), IntentInference.candidate(attempt));
 			});
 		});
 	}
@@ -130,7 +131,8 @@ public final class TenantDatabase {
 			if (scope.failure != null) {
 				return Mono.error(scope.failure);
 			}
-			return guarded(Flux.from(statement.apply(scope.transaction != null ? scope.transaction : scope.contexts.inferring())))
+			RowCountQuery query = statement.apply(scope.transaction != null ? scope.transaction : scope.contexts.inferring());
+			return guarded(Flux.from(query), IntentInference.candidate(query))
 					// Not next(): that cancels the statement after its count, and jOOQ then releases the
 					// connection after this Mono completed, when a causal datasource has not yet read
 					// the write's position, so the request's next read would be pinned to the primary.
@@ -267,7 +269,7 @@ public final class TenantDatabase {
 			return Flux.error(scope.failure);
 		}
 		DSLContext dsl = scope.transaction != null ? scope.transaction : scope.contexts.forIntent(intent);
-		return guarded(Flux.from(work.apply(dsl)));
+		return guarded(Flux.from(work.apply(dsl)), null);
 	}
 
 	/**
@@ -292,10 +294,11 @@ public final class TenantDatabase {
 	/**
 	 * Let the deferred connections of this call know when it is cancelled, before jOOQ does: jOOQ
 	 * may still run a query cancelled before it took its connection, and would never release it.
+	 * They also learn the intent of the query object the call runs, if it runs one.
 	 */
-	private static <T> Flux<T> guarded(Flux<T> work) {
-		CancellationToken token = new CancellationToken();
-		return work.doOnCancel(token::cancel).contextWrite(context -> context.put(CancellationToken.class, token));
+	private static <T> Flux<T> guarded(Flux<T> work, @Nullable AccessIntent candidate) {
+		FacadeCall call = new FacadeCall(candidate);
+		return work.doOnCancel(call::cancel).contextWrite(context -> context.put(FacadeCall.class, call));
 	}
 
 	private Scope resolve(ContextView context) {

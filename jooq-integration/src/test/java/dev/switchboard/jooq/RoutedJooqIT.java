@@ -152,6 +152,7 @@ class RoutedJooqIT {
 		assertThat(IntentInference.locks("select id from notes for share")).isTrue();
 		assertThat(IntentInference.locks("select id from notes FOR NO KEY UPDATE skip locked")).isTrue();
 		assertThat(IntentInference.locks("select \"for_update\" from notes")).isFalse();
+		assertThat(IntentInference.locks("select id\nfrom notes\nfor update")).as("formatted SQL").isTrue();
 	}
 
 	@Test
