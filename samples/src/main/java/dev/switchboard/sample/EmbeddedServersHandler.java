@@ -2,6 +2,7 @@ package dev.switchboard.sample;
 
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 import dev.switchboard.embedded.EmbeddedTopology;
 import io.r2dbc.spi.Connection;
@@ -55,7 +56,7 @@ class EmbeddedServersHandler {
 		return ServerResponse.ok().contentType(MediaType.APPLICATION_JSON).bodyValue(servers);
 	}
 
-	private Mono<ServerResponse> change(ServerRequest request, java.util.function.Consumer<String> action) {
+	private Mono<ServerResponse> change(ServerRequest request, Consumer<String> action) {
 		String name = request.pathVariable("server");
 		return Mono.fromCallable(() -> {
 			action.accept(name);

@@ -1,5 +1,6 @@
 package dev.switchboard.spring;
 
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -58,7 +59,7 @@ final class MicrometerRoutingListener implements RoutingListener {
 	private Counter error(DataError.Kind kind) {
 		return this.errors.computeIfAbsent(kind, key -> Counter.builder("switchboard.routing.errors")
 				.description("Failures of routing, connecting and statements, by kind")
-				.tag("kind", key.name().toLowerCase(java.util.Locale.ROOT))
+				.tag("kind", key.name().toLowerCase(Locale.ROOT))
 				.register(this.registry));
 	}
 }

@@ -5,6 +5,7 @@ import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeoutException;
 
@@ -67,7 +68,7 @@ final class StartupCheck implements SmartInitializingSingleton {
 				line.append(", pools of ").append(pool.initialSize()).append('-').append(pool.maxSize())
 						.append(" connections each (min-idle ").append(pool.minIdle()).append(')');
 			}
-			line.append(", consistency ").append(dataSource.consistency().name().toLowerCase(java.util.Locale.ROOT));
+			line.append(", consistency ").append(dataSource.consistency().name().toLowerCase(Locale.ROOT));
 			if (settings != null && settings.maxReplicationLag() != null) {
 				line.append(", max-replication-lag ").append(settings.maxReplicationLag());
 			}

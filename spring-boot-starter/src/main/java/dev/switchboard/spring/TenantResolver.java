@@ -6,6 +6,7 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.security.Principal;
 import java.util.List;
+import java.util.Locale;
 import java.util.function.Function;
 
 import dev.switchboard.api.DataError;
@@ -66,10 +67,10 @@ public interface TenantResolver {
 	 * @return the resolver
 	 */
 	static TenantResolver subdomain(String domain) {
-		String suffix = "." + domain.toLowerCase(java.util.Locale.ROOT);
+		String suffix = "." + domain.toLowerCase(Locale.ROOT);
 		return exchange -> {
 			String host = exchange.getRequest().getURI().getHost();
-			if (host == null || !host.toLowerCase(java.util.Locale.ROOT).endsWith(suffix)
+			if (host == null || !host.toLowerCase(Locale.ROOT).endsWith(suffix)
 					|| host.length() == suffix.length()) {
 				return Mono.empty();
 			}
