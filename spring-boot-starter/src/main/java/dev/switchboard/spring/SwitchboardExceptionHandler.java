@@ -3,6 +3,8 @@ package dev.switchboard.spring;
 import java.net.URI;
 import java.util.List;
 
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
 import org.springframework.core.Ordered;
 import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
@@ -24,9 +26,12 @@ import reactor.core.publisher.Mono;
  * <p>Ordered before Boot's {@code DefaultErrorWebExceptionHandler} (-1), which would answer a
  * {@code DataError} 500 in Boot's own JSON; after an application's {@code @ControllerAdvice},
  * which runs inside the dispatcher, before any exception handler. Other failures, and failures
- * after the response was committed, go on to the next handler. Thread-safe.
+ * after the response was committed, go on to the next handler. A 500 is logged at ERROR with its
+ * cause, whose message the body does not show; other statuses are not logged. Thread-safe.
  */
 public final class SwitchboardExceptionHandler implements WebExceptionHandler, Ordered {
+
+	private static final Log logger = LogFactory.getLog(SwitchboardExceptionHandler.class);
 
 	/** Before Boot's error handler, which is at -1. */
 	public static final int ORDER = -2;
@@ -57,6 +62,11 @@ public final class SwitchboardExceptionHandler implements WebExceptionHandler, O
 		ErrorResponse answer = SwitchboardProblems.answerTo(failure);
 		if (answer == null || exchange.getResponse().isCommitted()) {
 			return Mono.error(failure);
+		}
+		if (answer.getStatusCode().value() == 500) {
+			// The body hides the driver's message; the operator needs it, as Boot logs its own 500s.
+			logger.error("Switchboard: " + exchange.getRequest().getMethod() + " "
+					+ exchange.getRequest().getURI().getRawPath() + " answered 500", failure);
 		}
 		ProblemDetail body = answer.getBody();
 		if (body.getInstance() == null) {

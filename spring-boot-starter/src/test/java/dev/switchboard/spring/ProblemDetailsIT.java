@@ -11,6 +11,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.webtestclient.autoconfigure.AutoConfigureWebTestClient;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
@@ -25,7 +27,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * problem detail and a status that fits (see {@link SwitchboardProblems}): a {@code DataError} from
  * a handler, a refusal of the tenant filter, an unmapped path, an oversized body.
  */
-@ExtendWith(DevDatabases.class)
+@ExtendWith({ DevDatabases.class, OutputCaptureExtension.class })
 @SpringBootTest(classes = TestApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
 		// A datasource whose server is down on purpose (the 503 case): the start must not verify it.
 		properties = { "switchboard.web.excluded-paths=/actuator/**,/no-tenant/**", "switchboard.startup.verify=false" })
@@ -91,7 +93,7 @@ class ProblemDetailsIT {
 	}
 
 	@Test
-	void aWriteThatAReplicaRefusesIsA500ProblemNotARetry() {
+	void aWriteThatAReplicaRefusesIsA500ProblemNotARetry(CapturedOutput output) {
 		// A write declared a read reaches a replica again on every retry: a bug of the caller,
 		// classified PERMANENT; only the primary's read-only refusal (a failover) is transient.
 		String id = "problem-" + UUID.randomUUID();
@@ -103,6 +105,9 @@ class ProblemDetailsIT {
 				.jsonPath("$.kind").isEqualTo("PERMANENT")
 				.jsonPath("$.role").isEqualTo("replica")
 				.jsonPath("$.sqlState").isEqualTo("25006");
+		// The body hides the driver's message; the server's log keeps it for the operator.
+		assertThat(output.getOut()).contains("Switchboard: POST /raw/write-as-read/" + id + " answered 500")
+				.contains("25006");
 		assertThat(Sql.query(topology.postgres().connectionFactory(topology.postgres().primary()),
 				"SELECT id FROM notes WHERE id = $1", id)).isEmpty();
 	}
