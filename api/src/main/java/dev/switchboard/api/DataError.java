@@ -39,6 +39,12 @@ public final class DataError extends RuntimeException {
 		/** The tenant is valid but not registered. */
 		UNKNOWN_TENANT(false, true),
 
+		/**
+		 * The tenant was registered and has been offboarded: it is gone, where
+		 * {@link #UNKNOWN_TENANT} says it never existed.
+		 */
+		TENANT_OFFBOARDED(false, true),
+
 		/** The tenant id is malformed. */
 		INVALID_TENANT_ID(false, true),
 
@@ -158,6 +164,16 @@ public final class DataError extends RuntimeException {
 	 */
 	public static DataError unknownTenant(TenantId tenant) {
 		return new DataError(Kind.UNKNOWN_TENANT, "tenant '" + tenant + "' is not registered",
+				tenant.value(), null, null, null, null);
+	}
+
+	/**
+	 * The tenant was offboarded: new work for it is refused.
+	 * @param tenant the offboarded tenant
+	 * @return the error
+	 */
+	public static DataError tenantOffboarded(TenantId tenant) {
+		return new DataError(Kind.TENANT_OFFBOARDED, "tenant '" + tenant + "' was offboarded",
 				tenant.value(), null, null, null, null);
 	}
 

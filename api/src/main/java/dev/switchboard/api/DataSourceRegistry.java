@@ -6,10 +6,11 @@ import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The frozen map from tenant to {@link DataSource}, built once at boot and read without locks on
- * every statement.
+ * The map from tenant to {@link DataSource}, read without locks on every statement: frozen at boot
+ * ({@code TenantRegistry}), or changed at runtime by swapping immutable snapshots
+ * ({@code TenantDirectory}), so that a lookup never sees a half-built map.
  *
- * <p>Several tenants may share one datasource. Implementations are immutable and thread-safe.
+ * <p>Several tenants may share one datasource. Implementations are thread-safe.
  */
 public interface DataSourceRegistry {
 
@@ -17,14 +18,15 @@ public interface DataSourceRegistry {
 	 * Return the datasource of {@code tenant}.
 	 * @param tenant the tenant
 	 * @return the tenant's datasource
-	 * @throws DataError of kind {@link DataError.Kind#UNKNOWN_TENANT} naming the tenant
+	 * @throws DataError of kind {@link DataError.Kind#UNKNOWN_TENANT} naming the tenant, or
+	 * {@link DataError.Kind#TENANT_OFFBOARDED} for a tenant that was offboarded
 	 */
 	DataSource obtainDataSource(TenantId tenant);
 
 	/**
 	 * Return the datasource of {@code tenant}, if it is registered.
 	 * @param tenant the tenant
-	 * @return the tenant's datasource, or {@code null} if the tenant is unknown
+	 * @return the tenant's datasource, or {@code null} if the tenant is unknown or offboarded
 	 */
 	@Nullable DataSource getDataSource(TenantId tenant);
 
@@ -36,7 +38,7 @@ public interface DataSourceRegistry {
 
 	/**
 	 * Return every registered tenant, for tools such as migrations and health checks.
-	 * @return an immutable set, in a stable order
+	 * @return an immutable set, in a stable order; of a registry that changes, as it is now
 	 */
 	Set<TenantId> tenants();
 

@@ -4,7 +4,6 @@ import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 
 import dev.switchboard.api.CausalToken;
 import dev.switchboard.api.DataSource;
-import dev.switchboard.api.TenantId;
 import io.r2dbc.spi.Connection;
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Subscription;
@@ -59,9 +58,8 @@ final class CausalWait extends Drains implements Subscription {
 
 	private final ContextView context;
 
-	private final TenantId tenant;
-
-	private final DataSource dataSource;
+	/** Its lease goes with the connection handed out, or back when none is. */
+	private final Tenancy tenancy;
 
 	private final CausalReads causal;
 
@@ -80,12 +78,11 @@ final class CausalWait extends Drains implements Subscription {
 	private volatile int released;
 
 	CausalWait(RoutingConnectionFactory routing, CoreSubscriber<? super Connection> actual, ContextView context,
-			TenantId tenant, DataSource dataSource, CausalReads causal, ServerTarget replica, CausalToken token) {
+			Tenancy tenancy, CausalReads causal, ServerTarget replica, CausalToken token) {
 		this.routing = routing;
 		this.actual = actual;
 		this.context = context;
-		this.tenant = tenant;
-		this.dataSource = dataSource;
+		this.tenancy = tenancy;
 		this.causal = causal;
 		this.replica = replica;
 		this.token = token;
@@ -101,6 +98,7 @@ final class CausalWait extends Drains implements Subscription {
 	private void acquired(Connection connection) {
 		this.replicaConnection = connection;
 		if (!STATE.compareAndSet(this, ACQUIRING, WAITING)) {
+			this.tenancy.release();
 			release(connection);
 			return;
 		}
@@ -119,14 +117,17 @@ final class CausalWait extends Drains implements Subscription {
 		if (STATE.compareAndSet(this, ACQUIRING, PRIMARY)) {
 			toPrimary();
 		}
+		else {
+			this.tenancy.release();
+		}
 	}
 
 	private void waited(Connection connection, boolean reached) {
 		if (reached) {
 			if (STATE.compareAndSet(this, WAITING, DONE)) {
-				this.routing.listener().routed(this.context, this.tenant, this.replica,
+				this.routing.listener().routed(this.context, this.tenancy.tenant, this.replica,
 						RoutingListener.Reason.REPLICA_CAUSAL);
-				this.actual.onNext(new RoutedConnection(this.replica, this.tenant,
+				this.actual.onNext(new RoutedConnection(this.replica, this.tenancy,
 						this.routing.listener(), this.context, RoutedConnection.Use.READ).connected(connection));
 				this.actual.onComplete();
 			}
@@ -139,10 +140,11 @@ final class CausalWait extends Drains implements Subscription {
 	}
 
 	private void toPrimary() {
-		DataSource.Target primary = this.dataSource.primary();
-		this.routing.listener().routed(this.context, this.tenant, primary,
+		DataSource.Target primary = this.tenancy.dataSource.primary();
+		this.routing.listener().routed(this.context, this.tenancy.tenant, primary,
 				RoutingListener.Reason.PRIMARY_CAUSAL);
-		this.routing.connect(primary, this.tenant, this.context).subscribe(connection -> {
+		// The lease goes with the primary's connection, which returns it when released.
+		this.routing.connect(primary, this.tenancy, this.context).subscribe(connection -> {
 			if (STATE.compareAndSet(this, PRIMARY, DONE)) {
 				this.actual.onNext(connection);
 				this.actual.onComplete();
@@ -182,6 +184,7 @@ final class CausalWait extends Drains implements Subscription {
 	private void stopWaiting(Disposable wait, Connection connection) {
 		wait.dispose();
 		if (RELEASED.compareAndSet(this, 0, 1)) {
+			this.tenancy.release();
 			release(connection);
 		}
 	}

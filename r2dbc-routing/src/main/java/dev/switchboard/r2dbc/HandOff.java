@@ -8,7 +8,6 @@ import dev.switchboard.api.DataError;
 import dev.switchboard.api.DataErrorClassifier;
 import dev.switchboard.api.DataSource;
 import dev.switchboard.api.Role;
-import dev.switchboard.api.TenantId;
 import io.r2dbc.spi.Connection;
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Subscription;
@@ -78,9 +77,9 @@ final class HandOff extends RoutedConnection implements CoreSubscriber<Connectio
 	/** Written by a cancel; read when the pool answers. */
 	private volatile boolean cancelled;
 
-	HandOff(CoreSubscriber<? super Connection> actual, ContextView context, TenantId tenant, DataSource.Target target,
+	HandOff(CoreSubscriber<? super Connection> actual, ContextView context, Tenancy tenancy, DataSource.Target target,
 			RoutingListener listener, Use use) {
-		super(target, tenant, listener, context, use);
+		super(target, tenancy, listener, context, use);
 		this.actual = actual;
 		this.failover = use == Use.READ_WITH_FAILOVER ? MAY_FAIL_OVER : NO_FAILOVER;
 	}
@@ -109,6 +108,7 @@ final class HandOff extends RoutedConnection implements CoreSubscriber<Connectio
 	@Override
 	public void onNext(Connection connection) {
 		if (this.cancelled) {
+			this.tenancy.release();
 			Mono.from(connection.close()).onErrorComplete().subscribe();
 			return;
 		}
@@ -119,10 +119,12 @@ final class HandOff extends RoutedConnection implements CoreSubscriber<Connectio
 	public void onError(Throwable failure) {
 		if (this.cancelled) {
 			// Nobody waits for this connection any more: no failover, nobody to tell.
+			this.tenancy.release();
 			return;
 		}
 		DataSource.Target failed = this.target;
-		DataError error = DataErrorClassifier.classify(failure, this.tenant, failed.dataSource().name(), failed.role());
+		DataError error = DataErrorClassifier.classify(failure, this.tenancy.tenant, failed.dataSource().name(),
+				failed.role());
 		this.listener.failed(this.context, error);
 		failed.reportFailure(error);
 		if (this.failover == MAY_FAIL_OVER && !this.cancelled && DataErrorClassifier.isTargetFailure(error)) {
@@ -130,13 +132,14 @@ final class HandOff extends RoutedConnection implements CoreSubscriber<Connectio
 			DataSource.Target next = failed.dataSource().select(AccessIntent.READ);
 			if (next != null && next != failed) {
 				this.target = next;
-				this.listener.routed(this.context, this.tenant, next,
+				this.listener.routed(this.context, this.tenancy.tenant, next,
 						next.role() == Role.REPLICA ? RoutingListener.Reason.REPLICA_FAILOVER
 								: RoutingListener.Reason.PRIMARY_NO_HEALTHY_REPLICA);
 				next.connectionFactory().create().subscribe(this);
 				return;
 			}
 		}
+		this.tenancy.release();
 		this.actual.onError(error);
 	}
 

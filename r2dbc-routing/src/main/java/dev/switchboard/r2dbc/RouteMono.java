@@ -2,7 +2,6 @@ package dev.switchboard.r2dbc;
 
 import dev.switchboard.api.AccessIntent;
 import dev.switchboard.api.DataSource;
-import dev.switchboard.api.TenantId;
 import io.r2dbc.spi.Connection;
 import org.jspecify.annotations.Nullable;
 import reactor.core.CoreSubscriber;
@@ -70,18 +69,18 @@ final class RouteMono extends Mono<Connection> {
 
 		private final DataSource.Target target;
 
-		private final TenantId tenant;
+		private final Tenancy tenancy;
 
-		ToTarget(RoutingConnectionFactory routing, ContextView context, DataSource.Target target, TenantId tenant) {
+		ToTarget(RoutingConnectionFactory routing, ContextView context, DataSource.Target target, Tenancy tenancy) {
 			this.routing = routing;
 			this.context = context;
 			this.target = target;
-			this.tenant = tenant;
+			this.tenancy = tenancy;
 		}
 
 		@Override
 		public void subscribe(CoreSubscriber<? super Connection> actual) {
-			this.routing.connect(actual, this.context, this.target, this.tenant);
+			this.routing.connect(actual, this.context, this.target, this.tenancy);
 		}
 	}
 }

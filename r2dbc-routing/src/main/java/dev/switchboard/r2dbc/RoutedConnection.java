@@ -50,7 +50,8 @@ public sealed class RoutedConnection extends Drains implements Connection, Wrapp
 	/** May change before the connection is handed out, when a read fails over to another target. */
 	DataSource.Target target;
 
-	final TenantId tenant;
+	/** The tenant on its placement; this connection holds a lease on it until its release starts. */
+	final Tenancy tenancy;
 
 	final RoutingListener listener;
 
@@ -81,10 +82,13 @@ public sealed class RoutedConnection extends Drains implements Connection, Wrapp
 
 	private static final VarHandle SETTLED;
 
+	private static final VarHandle CLOSED;
+
 	static {
 		try {
 			SETTLED = MethodHandles.lookup().findVarHandle(RoutedConnection.class, "settled",
 					boolean.class);
+			CLOSED = MethodHandles.lookup().findVarHandle(RoutedConnection.class, "closed", boolean.class);
 		}
 		catch (ReflectiveOperationException ex) {
 			throw new ExceptionInInitializerError(ex);
@@ -101,10 +105,10 @@ public sealed class RoutedConnection extends Drains implements Connection, Wrapp
 	/** A boolean, not an int: with the fields of {@code HandOff} the object stays at 56 bytes. */
 	private volatile boolean settled;
 
-	RoutedConnection(DataSource.Target target, TenantId tenant, RoutingListener listener, ContextView context,
+	RoutedConnection(DataSource.Target target, Tenancy tenancy, RoutingListener listener, ContextView context,
 			Use use) {
 		this.target = target;
-		this.tenant = tenant;
+		this.tenancy = tenancy;
 		this.listener = listener;
 		this.context = context;
 		this.write = use == Use.WRITE || use == Use.TRANSACTION;
@@ -165,7 +169,7 @@ public sealed class RoutedConnection extends Drains implements Connection, Wrapp
 	 * @return the tenant
 	 */
 	public TenantId tenant() {
-		return this.tenant;
+		return this.tenancy.tenant;
 	}
 
 	/**
@@ -173,12 +177,12 @@ public sealed class RoutedConnection extends Drains implements Connection, Wrapp
 	 * a {@link DataError}, and the datasource's health hears of it.
 	 */
 	DataError classify(Throwable failure) {
-		DataError error = DataErrorClassifier.classify(failure, this.tenant, this.target.dataSource().name(),
+		DataError error = DataErrorClassifier.classify(failure, this.tenancy.tenant, this.target.dataSource().name(),
 				this.target.role());
 		if (error.kind() == DataError.Kind.PERMANENT && isDriverStateFailure(failure)) {
 			// r2dbc-mysql's "Request queue was disposed" and the like: the connection broke under the driver.
 			error = new DataError(DataError.Kind.TRANSIENT, "the driver's connection failed: " + failure.getMessage(),
-					this.tenant.value(), this.target.dataSource().name(), this.target.role(), null, failure);
+					this.tenancy.tenant.value(), this.target.dataSource().name(), this.target.role(), null, failure);
 		}
 		return report(error);
 	}
@@ -193,7 +197,7 @@ public sealed class RoutedConnection extends Drains implements Connection, Wrapp
 		}
 		if (DataErrorClassifier.isTargetFailure(failure) || isDriverStateFailure(failure)) {
 			String sqlState = failure instanceof R2dbcException r2dbc ? r2dbc.getSqlState() : null;
-			return report(DataError.outcomeUnknown(what, this.tenant, this.target.dataSource().name(),
+			return report(DataError.outcomeUnknown(what, this.tenancy.tenant, this.target.dataSource().name(),
 					this.target.role(), sqlState, failure));
 		}
 		return classify(failure);
@@ -230,10 +234,10 @@ public sealed class RoutedConnection extends Drains implements Connection, Wrapp
 	 * @return the conflict, or {@code null} if {@code requested} is this connection's tenant
 	 */
 	final @Nullable DataError conflictWith(@Nullable TenantId requested, ContextView caller) {
-		if (requested == null || this.tenant.equals(requested)) {
+		if (requested == null || this.tenancy.tenant.equals(requested)) {
 			return null;
 		}
-		DataError conflict = DataError.routingConflict(this.tenant, this.target.dataSource().name(), requested);
+		DataError conflict = DataError.routingConflict(this.tenancy.tenant, this.target.dataSource().name(), requested);
 		rollbackOnly(conflict);
 		this.listener.failed(caller, conflict);
 		return conflict;
@@ -241,7 +245,7 @@ public sealed class RoutedConnection extends Drains implements Connection, Wrapp
 
 	@Override
 	final Throwable refusal() {
-		return DataError.transactionEnded(this.tenant, this.target.dataSource().name(), this.target.role());
+		return DataError.transactionEnded(this.tenancy.tenant, this.target.dataSource().name(), this.target.role());
 	}
 
 	/**
@@ -344,7 +348,10 @@ public sealed class RoutedConnection extends Drains implements Connection, Wrapp
 		seal();
 		// Marked closed when the release starts, inside its defer: a doOnSubscribe made three objects more.
 		Mono<Void> release = Mono.defer(() -> {
-			this.closed = true;
+			// The tenant's lease goes back once, when the first release starts: nothing runs after it.
+			if (CLOSED.compareAndSet(this, false, true)) {
+				this.tenancy.release();
+			}
 			return Mono.from(this.delegate.close());
 		});
 		RoutingContext routing = this.causalRequest;
@@ -493,6 +500,6 @@ public sealed class RoutedConnection extends Drains implements Connection, Wrapp
 
 	@Override
 	public String toString() {
-		return "RoutedConnection[tenant=" + this.tenant + ", target=" + this.target.name() + "]";
+		return "RoutedConnection[tenant=" + this.tenancy.tenant + ", target=" + this.target.name() + "]";
 	}
 }

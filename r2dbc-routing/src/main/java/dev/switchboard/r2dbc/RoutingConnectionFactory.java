@@ -69,7 +69,7 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 	/** The product name reported by {@link #getMetadata()} for mixed engines. */
 	public static final String MIXED_NAME = "Switchboard routing";
 
-	private final DataSourceRegistry registry;
+	private final TenantDirectory directory;
 
 	private final @Nullable TenantId defaultTenant;
 
@@ -114,7 +114,7 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 	 */
 	public RoutingConnectionFactory(DataSourceRegistry registry, RoutingListener listener,
 			@Nullable BoundTransactions bound) {
-		this.registry = registry;
+		this.directory = TenantDirectory.over(registry);
 		this.listener = listener;
 		this.bound = bound;
 		this.defaultTenant = registry.defaultTenant();
@@ -182,7 +182,7 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 	 * @return the resolution, whose {@link TenantResolution#failure()} says why it cannot be routed
 	 */
 	public TenantResolution resolve(ContextView context) {
-		TenantResolution resolved = TenantResolution.resolve(context, this.registry, this.defaultTenant);
+		TenantResolution resolved = TenantResolution.resolve(context, this.directory, this.defaultTenant);
 		DataError failure = resolved.failure();
 		if (failure != null) {
 			reportRoutingFailure(context, failure);
@@ -193,24 +193,31 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 	/** The decision: see the class's documentation. */
 	void route(CoreSubscriber<? super Connection> actual, ContextView context, @Nullable AccessIntent defaultIntent,
 			boolean transaction) {
-		TenantResolution resolved = TenantResolution.resolve(context, this.registry, this.defaultTenant);
+		TenantResolution resolved = TenantResolution.resolve(context, this.directory, this.defaultTenant);
 		DataError failure = resolved.failure();
 		if (failure != null) {
 			fail(actual, context, failure);
 			return;
 		}
 		RoutingContext routing = resolved.routing();
-		TenantId tenant = resolved.tenant();
-		DataSource dataSource = resolved.dataSource();
+		Tenancy tenancy = resolved.tenancy();
+		TenantId tenant = tenancy.tenant;
+		DataSource dataSource = tenancy.dataSource;
 		TransactionBinding binding = resolved.transaction();
 		if (this.bound != null && joinBound(actual, context, tenant, dataSource, binding != null || transaction)) {
+			return;
+		}
+		// The connection's lease on the tenant's placement, returned when its release starts. Refused
+		// while the placement drains (the tenant moved or left): the new snapshot is out, look again.
+		if (!tenancy.lease()) {
+			route(actual, context, defaultIntent, transaction);
 			return;
 		}
 		if (binding != null || transaction) {
 			if (routing != null) {
 				routing.pin().trip();
 			}
-			handOff(actual, context, tenant, dataSource.primary(), RoutingListener.Reason.PRIMARY_TRANSACTION,
+			handOff(actual, context, tenancy, dataSource.primary(), RoutingListener.Reason.PRIMARY_TRANSACTION,
 					transaction || binding.isBeginning() ? RoutedConnection.Use.TRANSACTION : RoutedConnection.Use.WRITE);
 			return;
 		}
@@ -223,7 +230,7 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 			CausalToken token = causal != null ? routing.pin().token() : null;
 			// While a write's connection is out, its position is not in the token yet: pinned.
 			if (token != null && token.dataSource().equals(dataSource.name()) && !routing.pin().isPositionPending()) {
-				routeCausal(actual, context, tenant, dataSource, causal, token);
+				routeCausal(actual, context, tenancy, causal, token);
 				return;
 			}
 		}
@@ -232,11 +239,12 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 				: (declared == AccessIntent.READ ? AccessIntent.READ : AccessIntent.WRITE);
 		DataSource.Target target = dataSource.select(effective);
 		if (target == null) {
+			tenancy.release();
 			fail(actual, context, DataError.noHealthyTarget(tenant, dataSource.name(), Role.REPLICA, null));
 			return;
 		}
 		RoutingListener.Reason reason = reason(declared, effective, target, dataSource);
-		handOff(actual, context, tenant, target, reason,
+		handOff(actual, context, tenancy, target, reason,
 				reason == RoutingListener.Reason.PRIMARY_WRITE ? RoutedConnection.Use.WRITE
 						: reason == RoutingListener.Reason.REPLICA && dataSource instanceof Replicated
 								? RoutedConnection.Use.READ_WITH_FAILOVER
@@ -247,10 +255,10 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 	 * Tell the listener of a decision, then ask the target's pool for a connection that the
 	 * hand-off passes to the subscriber: where every decision ends.
 	 */
-	private void handOff(CoreSubscriber<? super Connection> actual, ContextView context, TenantId tenant,
+	private void handOff(CoreSubscriber<? super Connection> actual, ContextView context, Tenancy tenancy,
 			DataSource.Target target, RoutingListener.Reason reason, RoutedConnection.Use use) {
-		this.listener.routed(context, tenant, target, reason);
-		target.connectionFactory().create().subscribe(new HandOff(actual, context, tenant, target, this.listener, use));
+		this.listener.routed(context, tenancy.tenant, target, reason);
+		target.connectionFactory().create().subscribe(new HandOff(actual, context, tenancy, target, this.listener, use));
 	}
 
 	/**
@@ -295,19 +303,19 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 	 * it within the datasource's causal wait on the connection just taken, else the primary.
 	 * Connections taken for a wait that fails are closed, also when the subscriber cancels.
 	 */
-	private void routeCausal(CoreSubscriber<? super Connection> actual, ContextView context, TenantId tenant,
-			DataSource dataSource, CausalReads causal, CausalToken token) {
+	private void routeCausal(CoreSubscriber<? super Connection> actual, ContextView context, Tenancy tenancy,
+			CausalReads causal, CausalToken token) {
 		CausalReads.Candidate candidate = causal.select(token.position());
 		if (candidate == null) {
-			handOff(actual, context, tenant, dataSource.primary(), RoutingListener.Reason.PRIMARY_CAUSAL,
+			handOff(actual, context, tenancy, tenancy.dataSource.primary(), RoutingListener.Reason.PRIMARY_CAUSAL,
 					RoutedConnection.Use.READ);
 		}
 		else if (candidate.covered()) {
-			handOff(actual, context, tenant, candidate.target(), RoutingListener.Reason.REPLICA_CAUSAL,
+			handOff(actual, context, tenancy, candidate.target(), RoutingListener.Reason.REPLICA_CAUSAL,
 					RoutedConnection.Use.READ);
 		}
 		else {
-			actual.onSubscribe(new CausalWait(this, actual, context, tenant, dataSource, causal, candidate.target(), token));
+			actual.onSubscribe(new CausalWait(this, actual, context, tenancy, causal, candidate.target(), token));
 		}
 	}
 
@@ -352,18 +360,22 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 	 * @return a {@code Mono} of a {@link RoutedConnection}
 	 */
 	public Mono<Connection> connect(DataSource.Target target, TenantId tenant) {
-		return connect(target, tenant, Context.empty());
+		return connect(target, Tenancy.uncounted(tenant, target.dataSource()), Context.empty());
 	}
 
-	/** {@link #connect(DataSource.Target, TenantId)} for a subscriber's context. */
-	Mono<Connection> connect(DataSource.Target target, TenantId tenant, ContextView context) {
-		return RouteMono.assemble(new RouteMono.ToTarget(this, context, target, tenant));
+	/**
+	 * {@link #connect(DataSource.Target, TenantId)} for a subscriber's context; the connection holds
+	 * {@code tenancy}'s lease, taken by the caller.
+	 */
+	Mono<Connection> connect(DataSource.Target target, Tenancy tenancy, ContextView context) {
+		return RouteMono.assemble(new RouteMono.ToTarget(this, context, target, tenancy));
 	}
 
 	/** Hand {@code actual} a connection to {@code target}, bypassing the decision. */
-	void connect(CoreSubscriber<? super Connection> actual, ContextView context, DataSource.Target target, TenantId tenant) {
+	void connect(CoreSubscriber<? super Connection> actual, ContextView context, DataSource.Target target,
+			Tenancy tenancy) {
 		target.connectionFactory().create()
-				.subscribe(new HandOff(actual, context, tenant, target, this.listener, RoutedConnection.Use.READ));
+				.subscribe(new HandOff(actual, context, tenancy, target, this.listener, RoutedConnection.Use.READ));
 	}
 
 	/** The listener told of decisions and failures. */
@@ -372,11 +384,20 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 	}
 
 	/**
-	 * Return the registry this factory routes with.
+	 * Return the registry this factory routes with: its {@link #directory()}.
 	 * @return the registry
 	 */
 	public DataSourceRegistry registry() {
-		return this.registry;
+		return this.directory;
+	}
+
+	/**
+	 * Return the directory this factory routes through, whose tenants and datasources may change at
+	 * runtime; over a frozen {@link TenantRegistry}, one that started with its tenants.
+	 * @return the directory
+	 */
+	public TenantDirectory directory() {
+		return this.directory;
 	}
 
 	/**
@@ -387,7 +408,7 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 	 * replicas; a server not pooled by r2dbc-pool is not in it
 	 */
 	public List<TargetPool> pools() {
-		return TargetPool.of(this.registry);
+		return TargetPool.of(this.directory);
 	}
 
 	@Override
@@ -417,7 +438,7 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 	 * @return a {@code Mono} that completes when every pool is disposed
 	 */
 	public Mono<Void> disposeLater() {
-		return Disposal.of(this.registry);
+		return this.directory.disposeLater();
 	}
 
 	@Override
@@ -427,7 +448,7 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 
 	@Override
 	public boolean isDisposed() {
-		return this.registry instanceof Disposable disposable && disposable.isDisposed();
+		return this.directory.isDisposed();
 	}
 
 	/**
@@ -440,6 +461,6 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 
 	@Override
 	public String toString() {
-		return "RoutingConnectionFactory[" + this.registry + "]";
+		return "RoutingConnectionFactory[" + this.directory + "]";
 	}
 }

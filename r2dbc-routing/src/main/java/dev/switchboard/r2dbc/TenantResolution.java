@@ -17,7 +17,8 @@ import reactor.util.context.ContextView;
  * <li>The {@link RoutingContext} gives the tenant; without one, the registry's default tenant, else
  * {@link DataError.Kind#MISSING_CONTEXT}. One written for a bad tenant id or causal token gives
  * its {@link DataError.Kind#INVALID_TENANT_ID} or {@link DataError.Kind#INVALID_CAUSAL_TOKEN}.</li>
- * <li>The registry gives the tenant's datasource, else {@link DataError.Kind#UNKNOWN_TENANT}.</li>
+ * <li>The directory gives the tenant's datasource, else {@link DataError.Kind#UNKNOWN_TENANT}, or
+ * {@link DataError.Kind#TENANT_OFFBOARDED} for a tenant that was offboarded.</li>
  * <li>Inside a {@link TransactionBinding} of another tenant: {@link DataError.Kind#ROUTING_CONFLICT},
  * and the transaction becomes rollback-only.</li>
  * </ol>
@@ -29,33 +30,36 @@ public final class TenantResolution {
 
 	private final @Nullable TenantId tenant;
 
-	private final @Nullable DataSource dataSource;
+	/** The tenant on its placement: what the connection will hold a lease on. */
+	private final @Nullable Tenancy tenancy;
 
 	private final @Nullable TransactionBinding transaction;
 
 	private final @Nullable DataError failure;
 
 	private TenantResolution(@Nullable RoutingContext routing, @Nullable TenantId tenant,
-			@Nullable DataSource dataSource, @Nullable TransactionBinding transaction, @Nullable DataError failure) {
+			@Nullable Tenancy tenancy, @Nullable TransactionBinding transaction, @Nullable DataError failure) {
 		this.routing = routing;
 		this.tenant = tenant;
-		this.dataSource = dataSource;
+		this.tenancy = tenancy;
 		this.transaction = transaction;
 		this.failure = failure;
 	}
 
-	static TenantResolution resolve(ContextView context, DataSourceRegistry registry, @Nullable TenantId defaultTenant) {
+	static TenantResolution resolve(ContextView context, TenantDirectory directory, @Nullable TenantId defaultTenant) {
 		// One allocation site, so that C2 can scalar-replace the resolution on the routing path
 		// also before JDK 22 (which merges several); the failure branches then cost nothing.
 		RoutingContext routing = RoutingContext.find(context);
 		TenantId tenant = tenantOf(routing, defaultTenant);
-		DataSource dataSource = tenant != null ? registry.getDataSource(tenant) : null;
-		TransactionBinding transaction = dataSource != null ? TransactionBinding.find(context) : null;
+		Tenancy tenancy = tenant != null ? directory.tenancy(tenant) : null;
+		boolean placed = tenancy != null && !tenancy.isTombstone();
+		TransactionBinding transaction = placed ? TransactionBinding.find(context) : null;
 		DataError failure = tenant == null ? RoutingContext.noTenantError(routing)
-				: dataSource == null ? DataError.unknownTenant(tenant)
+				: tenancy == null ? DataError.unknownTenant(tenant)
+				: !placed ? DataError.tenantOffboarded(tenant)
 				: transaction != null ? transaction.conflict(tenant)
 				: null;
-		return new TenantResolution(routing, tenant, dataSource, transaction, failure);
+		return new TenantResolution(routing, tenant, tenancy, transaction, failure);
 	}
 
 	/**
@@ -109,7 +113,13 @@ public final class TenantResolution {
 	 */
 	public DataSource dataSource() {
 		requireResolved();
-		return this.dataSource;
+		return this.tenancy.dataSource;
+	}
+
+	/** The tenant on its placement, once resolved. */
+	Tenancy tenancy() {
+		requireResolved();
+		return this.tenancy;
 	}
 
 	/**
@@ -129,6 +139,6 @@ public final class TenantResolution {
 	@Override
 	public String toString() {
 		return this.failure != null ? "TenantResolution[" + this.failure.kind() + "]"
-				: "TenantResolution[" + this.tenant + " on " + this.dataSource.name() + "]";
+				: "TenantResolution[" + this.tenant + " on " + this.tenancy.dataSource.name() + "]";
 	}
 }

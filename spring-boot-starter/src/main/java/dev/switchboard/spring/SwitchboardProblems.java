@@ -20,6 +20,8 @@ import org.springframework.web.server.PayloadTooLargeException;
  * <tr><td>MISSING_CONTEXT, INVALID_TENANT_ID, INVALID_CAUSAL_TOKEN</td><td>400</td><td>the request
  * names no tenant, or a malformed one, or a malformed token: the client must fix it</td></tr>
  * <tr><td>UNKNOWN_TENANT</td><td>404</td><td>the tenant, the request's resource, does not exist</td></tr>
+ * <tr><td>TENANT_OFFBOARDED</td><td>410</td><td>the tenant existed and was offboarded: it will not
+ * come back by retrying</td></tr>
  * <tr><td>ROUTING_CONFLICT</td><td>409</td><td>the request's work contradicts the transaction it
  * runs in</td></tr>
  * <tr><td>TRANSIENT, NO_HEALTHY_TARGET</td><td>503, {@code Retry-After: 1}</td><td>a retry may
@@ -55,6 +57,7 @@ public final class SwitchboardProblems {
 		return switch (kind) {
 			case MISSING_CONTEXT, INVALID_TENANT_ID, INVALID_CAUSAL_TOKEN -> HttpStatus.BAD_REQUEST;
 			case UNKNOWN_TENANT -> HttpStatus.NOT_FOUND;
+			case TENANT_OFFBOARDED -> HttpStatus.GONE;
 			case ROUTING_CONFLICT -> HttpStatus.CONFLICT;
 			case TRANSIENT, NO_HEALTHY_TARGET -> HttpStatus.SERVICE_UNAVAILABLE;
 			case PERMANENT, OUTCOME_UNKNOWN -> HttpStatus.INTERNAL_SERVER_ERROR;
@@ -138,6 +141,7 @@ public final class SwitchboardProblems {
 			case INVALID_TENANT_ID -> "Invalid tenant";
 			case INVALID_CAUSAL_TOKEN -> "Invalid causal token";
 			case UNKNOWN_TENANT -> "Unknown tenant";
+			case TENANT_OFFBOARDED -> "Tenant offboarded";
 			case ROUTING_CONFLICT -> "Routing conflict";
 			case TRANSIENT -> "Database temporarily unavailable";
 			case NO_HEALTHY_TARGET -> "No healthy database server";

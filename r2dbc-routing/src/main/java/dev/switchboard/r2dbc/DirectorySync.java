@@ -1,0 +1,173 @@
+package dev.switchboard.r2dbc;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+import dev.switchboard.api.DataError;
+import dev.switchboard.api.TenantId;
+import org.jspecify.annotations.Nullable;
+import reactor.core.Disposable;
+import reactor.core.Disposables;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
+import reactor.util.Logger;
+import reactor.util.Loggers;
+import reactor.util.retry.Retry;
+
+/**
+ * Keeps a {@link TenantDirectory} in step with its {@link TenantSource}: reads it every refresh
+ * interval and on each change signal, one read at a time, and applies what differs from the
+ * directory (see {@link TenantSource} for the rules). A read that fails changes nothing; a
+ * malformed entry is rejected alone, named in a WARN line and to the directory's listener.
+ */
+final class DirectorySync {
+
+	private static final Logger logger = Loggers.getLogger(DirectorySync.class);
+
+	/** The first retry of a change stream that ended; doubled up to the refresh interval. */
+	private static final Duration FIRST_RESUBSCRIBE = Duration.ofMillis(100);
+
+	private final TenantDirectory directory;
+
+	private final @Nullable TenantSource source;
+
+	private final Duration refreshInterval;
+
+	private final Disposable.Swap running = Disposables.swap();
+
+	private boolean started;
+
+	DirectorySync(TenantDirectory directory, @Nullable TenantSource source, Duration refreshInterval) {
+		this.directory = directory;
+		this.source = source;
+		this.refreshInterval = refreshInterval;
+	}
+
+	Mono<Void> start() {
+		if (this.source == null) {
+			return Mono.empty();
+		}
+		return Mono.defer(() -> {
+			synchronized (this) {
+				if (this.started) {
+					return Mono.empty();
+				}
+				this.started = true;
+			}
+			Mono<Void> first = refresh().cache();
+			Flux<Object> wakeUps = Flux.merge(
+					Flux.interval(this.refreshInterval, this.refreshInterval, Schedulers.parallel()),
+					changes());
+			Disposable loop = first.onErrorComplete()
+					.thenMany(wakeUps.onBackpressureLatest()
+							.concatMap(wakeUp -> refresh().onErrorComplete(), 1))
+					.subscribe();
+			this.running.update(loop);
+			return first;
+		});
+	}
+
+	/** The source's change signals, resubscribed with a growing pause after each end or failure. */
+	private Flux<Object> changes() {
+		return Flux.<Object>defer(() -> this.source.changes().cast(Object.class))
+				.doOnError(failure -> logger.warn("Switchboard: the tenant source's change signals failed, "
+						+ "resubscribing: " + failure))
+				.retryWhen(Retry.backoff(Long.MAX_VALUE, FIRST_RESUBSCRIBE).maxBackoff(this.refreshInterval))
+				.repeatWhen(ends -> ends.delayElements(this.refreshInterval));
+	}
+
+	Mono<Void> refresh() {
+		if (this.source == null) {
+			return Mono.empty();
+		}
+		return Mono.defer(this.source::load)
+				.doOnNext(this::apply)
+				.doOnError(failure -> {
+					logger.warn("Switchboard: reading the tenant source failed, the directory keeps its tenants: "
+							+ failure);
+					this.directory.listener().refreshFailed(failure);
+				})
+				.then();
+	}
+
+	void dispose() {
+		this.running.dispose();
+	}
+
+	/** Apply a whole catalog: each entry alone, so that a bad one stops nothing else. */
+	private void apply(List<TenantSource.Entry> entries) {
+		Set<TenantId> listed = new HashSet<>();
+		List<Mono<Void>> drains = new ArrayList<>();
+		for (TenantSource.Entry entry : entries) {
+			try {
+				applyEntry(entry, listed);
+			}
+			catch (DataError | DirectoryException | IllegalArgumentException rejected) {
+				reject(entry.tenant(), rejected.getMessage());
+			}
+		}
+		for (Map.Entry<TenantId, Tenancy> known : this.directory.snapshot().tenancies.entrySet()) {
+			Tenancy tenancy = known.getValue();
+			if (tenancy.origin == Tenancy.Origin.SOURCE && !tenancy.isTombstone() && !listed.contains(known.getKey())) {
+				drains.add(offboard(known.getKey()));
+			}
+		}
+		drains.forEach(drain -> drain.subscribe(null, failure -> {
+		}));
+	}
+
+	private void applyEntry(TenantSource.Entry entry, Set<TenantId> listed) {
+		TenantId tenant = TenantId.of(entry.tenant());
+		if (!listed.add(tenant)) {
+			throw new IllegalArgumentException("tenant '" + tenant + "' is listed more than once; the first entry applies");
+		}
+		String state = entry.state() == null ? "" : entry.state().trim().toLowerCase(Locale.ROOT);
+		Tenancy now = this.directory.snapshot().get(tenant);
+		boolean active = now != null && !now.isTombstone();
+		switch (state) {
+			case TenantSource.Entry.ACTIVE -> {
+				Placement placement = Placement.on(entry.dataSource());
+				if (!this.directory.snapshot().dataSources.containsKey(placement.dataSource())) {
+					throw new IllegalArgumentException("tenant '" + tenant + "' names datasource '"
+							+ placement.dataSource() + "', which is not registered");
+				}
+				if (!active) {
+					this.directory.onboardNow(tenant, placement, Tenancy.Origin.SOURCE);
+				}
+				else if (!placement.equals(now.placement)) {
+					this.directory.moveNow(tenant, placement, Tenancy.Origin.SOURCE).subscribe(null, failure -> {
+					});
+				}
+			}
+			case TenantSource.Entry.OFFBOARDED -> {
+				if (active) {
+					offboard(tenant).subscribe(null, failure -> {
+					});
+				}
+			}
+			default -> throw new IllegalArgumentException("tenant '" + tenant + "' has state '" + entry.state()
+					+ "'; expected '" + TenantSource.Entry.ACTIVE + "' or '" + TenantSource.Entry.OFFBOARDED + "'");
+		}
+	}
+
+	private Mono<Void> offboard(TenantId tenant) {
+		try {
+			return this.directory.offboardNow(tenant, Tenancy.Origin.SOURCE);
+		}
+		catch (DirectoryException concurrentlyOffboarded) {
+			return Mono.empty();
+		}
+	}
+
+	private void reject(@Nullable String tenant, String problem) {
+		logger.warn("Switchboard: tenant source entry " + (tenant == null ? "without a tenant" : "'" + tenant + "'")
+				+ " rejected: " + problem);
+		this.directory.listener().entryRejected(tenant, problem);
+	}
+}
