@@ -5,7 +5,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Set;
 
 import dev.switchboard.api.DataError;
@@ -100,68 +99,63 @@ final class DirectorySync {
 		this.running.dispose();
 	}
 
-	/** Apply a whole catalog: each entry alone, so that a bad one stops nothing else. */
+	/**
+	 * Apply a whole catalog as one change, each entry alone, so that a bad one stops nothing else;
+	 * the rejections are told after the new snapshot is out.
+	 */
 	private void apply(List<TenantSource.Entry> entries) {
-		Set<TenantId> listed = new HashSet<>();
-		List<Mono<Void>> drains = new ArrayList<>();
-		for (TenantSource.Entry entry : entries) {
-			try {
-				applyEntry(entry, listed);
+		List<String[]> rejected = new ArrayList<>();
+		this.directory.change(null, change -> {
+			Set<TenantId> listed = new HashSet<>();
+			for (TenantSource.Entry entry : entries) {
+				try {
+					applyEntry(change, entry, listed);
+				}
+				catch (DataError | DirectoryException | IllegalArgumentException failure) {
+					rejected.add(new String[] { entry.tenant(), failure.getMessage() });
+				}
 			}
-			catch (DataError | DirectoryException | IllegalArgumentException rejected) {
-				reject(entry.tenant(), rejected.getMessage());
+			for (TenantId tenant : this.directory.snapshot().tenancies.keySet()) {
+				Tenancy tenancy = change.get(tenant);
+				if (tenancy != null && tenancy.origin == Tenancy.Origin.SOURCE && !tenancy.isTombstone()
+						&& !listed.contains(tenant)) {
+					change.offboard(tenant, Tenancy.Origin.SOURCE);
+				}
 			}
-		}
-		for (Map.Entry<TenantId, Tenancy> known : this.directory.snapshot().tenancies.entrySet()) {
-			Tenancy tenancy = known.getValue();
-			if (tenancy.origin == Tenancy.Origin.SOURCE && !tenancy.isTombstone() && !listed.contains(known.getKey())) {
-				drains.add(offboard(known.getKey()));
-			}
-		}
-		drains.forEach(drain -> drain.subscribe(null, failure -> {
-		}));
+		}).subscribe(null, failure -> {
+		});
+		rejected.forEach(entry -> reject(entry[0], entry[1]));
 	}
 
-	private void applyEntry(TenantSource.Entry entry, Set<TenantId> listed) {
+	private static void applyEntry(DirectoryChange change, TenantSource.Entry entry, Set<TenantId> listed) {
 		TenantId tenant = TenantId.of(entry.tenant());
 		if (!listed.add(tenant)) {
 			throw new IllegalArgumentException("tenant '" + tenant + "' is listed more than once; the first entry applies");
 		}
 		String state = entry.state() == null ? "" : entry.state().trim().toLowerCase(Locale.ROOT);
-		Tenancy now = this.directory.snapshot().get(tenant);
+		Tenancy now = change.get(tenant);
 		boolean active = now != null && !now.isTombstone();
 		switch (state) {
 			case TenantSource.Entry.ACTIVE -> {
 				Placement placement = Placement.on(entry.dataSource());
-				if (!this.directory.snapshot().dataSources.containsKey(placement.dataSource())) {
+				if (!change.hasDataSource(placement.dataSource())) {
 					throw new IllegalArgumentException("tenant '" + tenant + "' names datasource '"
 							+ placement.dataSource() + "', which is not registered");
 				}
 				if (!active) {
-					this.directory.onboardNow(tenant, placement, Tenancy.Origin.SOURCE);
+					change.onboard(tenant, placement, Tenancy.Origin.SOURCE);
 				}
 				else if (!placement.equals(now.placement)) {
-					this.directory.moveNow(tenant, placement, Tenancy.Origin.SOURCE).subscribe(null, failure -> {
-					});
+					change.move(tenant, placement, Tenancy.Origin.SOURCE);
 				}
 			}
 			case TenantSource.Entry.OFFBOARDED -> {
 				if (active) {
-					offboard(tenant).subscribe(null, failure -> {
-					});
+					change.offboard(tenant, Tenancy.Origin.SOURCE);
 				}
 			}
 			default -> throw new IllegalArgumentException("tenant '" + tenant + "' has state '" + entry.state()
 					+ "'; expected '" + TenantSource.Entry.ACTIVE + "' or '" + TenantSource.Entry.OFFBOARDED + "'");
-		}
-	}
-
-	private Mono<Void> offboard(TenantId tenant) {
-		try {
-			return this.directory.offboardNow(tenant, Tenancy.Origin.SOURCE);
-		}
-		catch (DirectoryException concurrentlyOffboarded) {
-			return Mono.empty();
 		}
 	}
 

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 
 import dev.switchboard.api.DataError;
 import dev.switchboard.api.DataSource;
@@ -190,7 +191,8 @@ public final class TenantDirectory implements DataSourceRegistry, AsyncDisposabl
 	 * {@link DirectoryException} ({@code TENANT_EXISTS}, {@code INVALID_PLACEMENT}) and changes nothing
 	 */
 	public Mono<Void> onboard(TenantId tenant, Placement placement) {
-		return Mono.fromRunnable(() -> onboardNow(tenant, placement, Tenancy.Origin.API));
+		return Mono.defer(() -> change(require(tenant), change -> change.onboard(tenant, require(placement),
+				Tenancy.Origin.API)));
 	}
 
 	/**
@@ -213,7 +215,7 @@ public final class TenantDirectory implements DataSourceRegistry, AsyncDisposabl
 	 * {@link DirectoryException} ({@code UNKNOWN_TENANT}, {@code INVALID_PLACEMENT}) and changes nothing
 	 */
 	public Mono<Void> move(TenantId tenant, Placement placement) {
-		return Mono.defer(() -> moveNow(tenant, placement, null));
+		return Mono.defer(() -> change(require(tenant), change -> change.move(tenant, require(placement), null)));
 	}
 
 	/**
@@ -224,7 +226,7 @@ public final class TenantDirectory implements DataSourceRegistry, AsyncDisposabl
 	 * {@link DirectoryException} ({@code UNKNOWN_TENANT}) and changes nothing
 	 */
 	public Mono<Void> offboard(TenantId tenant) {
-		return Mono.defer(() -> offboardNow(tenant, null));
+		return Mono.defer(() -> change(require(tenant), change -> change.offboard(tenant, null)));
 	}
 
 	/**
@@ -235,6 +237,10 @@ public final class TenantDirectory implements DataSourceRegistry, AsyncDisposabl
 	 */
 	public Mono<Void> addDataSource(DataSource dataSource) {
 		return Mono.fromRunnable(() -> {
+			if (dataSource == null) {
+				throw new DirectoryException(DirectoryException.Reason.INVALID_PLACEMENT, null,
+						"a datasource to add must not be null");
+			}
 			synchronized (this.changes) {
 				requireOpen(null);
 				DirectorySnapshot current = this.snapshot;
@@ -313,53 +319,33 @@ public final class TenantDirectory implements DataSourceRegistry, AsyncDisposabl
 
 	// ---- the changes themselves, under the lock; for the operations and the source's sync
 
-	void onboardNow(TenantId tenant, Placement placement, Tenancy.Origin origin) {
+	/**
+	 * Apply {@code edits} to a copy of the current snapshot and publish it as one; then tell the
+	 * listener, and drain the tenancies it no longer holds. An edit that throws leaves the snapshot
+	 * as it was, unless {@code edits} catches it (a catalog's bad entry).
+	 * @return a {@code Mono} that completes when the retired tenancies have drained; they drain
+	 * whether or not it is subscribed
+	 */
+	Mono<Void> change(@Nullable TenantId tenant, Consumer<DirectoryChange> edits) {
+		DirectoryChange change;
 		synchronized (this.changes) {
 			requireOpen(tenant);
-			DirectorySnapshot current = this.snapshot;
-			Tenancy existing = current.get(tenant);
-			if (existing != null && !existing.isTombstone()) {
-				throw new DirectoryException(DirectoryException.Reason.TENANT_EXISTS, tenant.value(), "tenant '"
-						+ tenant + "' is onboarded already, on '" + existing.placement + "'; move it instead");
-			}
-			Map<TenantId, Tenancy> tenancies = current.copyTenancies();
-			tenancies.put(tenant, Tenancy.of(tenant, placement, dataSource(current, tenant, placement), origin));
-			this.snapshot = new DirectorySnapshot(tenancies, current.dataSources);
+			change = new DirectoryChange(this.snapshot);
+			edits.accept(change);
+			this.snapshot = change.result();
+			this.retiring.addAll(change.retired());
 		}
-		this.listener.onboarded(tenant, placement);
-	}
-
-	/** Move under the lock; {@code origin} is the new tenancy's, or the old one's when {@code null}. */
-	Mono<Void> moveNow(TenantId tenant, Placement placement, Tenancy.@Nullable Origin origin) {
-		Tenancy old;
-		synchronized (this.changes) {
-			requireOpen(tenant);
-			DirectorySnapshot current = this.snapshot;
-			old = requireActive(current, tenant);
-			if (old.placement.equals(placement)) {
-				return Mono.empty();
-			}
-			Map<TenantId, Tenancy> tenancies = current.copyTenancies();
-			tenancies.put(tenant, Tenancy.of(tenant, placement, dataSource(current, tenant, placement),
-					origin != null ? origin : old.origin));
-			this.snapshot = new DirectorySnapshot(tenancies, current.dataSources);
+		change.tell(this.listener);
+		List<Mono<Void>> drains = new ArrayList<>(change.retired().size());
+		for (Tenancy old : change.retired()) {
+			Mono<Void> drained = old.retire();
+			drained.subscribe(null, null, () -> {
+				this.retiring.remove(old);
+				this.listener.drained(old.tenant, old.placement);
+			});
+			drains.add(drained);
 		}
-		this.listener.moved(tenant, old.placement, placement);
-		return retire(old);
-	}
-
-	Mono<Void> offboardNow(TenantId tenant, Tenancy.@Nullable Origin origin) {
-		Tenancy old;
-		synchronized (this.changes) {
-			requireOpen(tenant);
-			DirectorySnapshot current = this.snapshot;
-			old = requireActive(current, tenant);
-			Map<TenantId, Tenancy> tenancies = current.copyTenancies();
-			tenancies.put(tenant, Tenancy.tombstone(tenant, origin != null ? origin : old.origin));
-			this.snapshot = new DirectorySnapshot(tenancies, current.dataSources);
-		}
-		this.listener.offboarded(tenant, old.placement);
-		return retire(old);
+		return drains.isEmpty() ? Mono.empty() : Mono.when(drains);
 	}
 
 	/** The current snapshot, for the source's sync to compare a catalog with. */
@@ -371,37 +357,19 @@ public final class TenantDirectory implements DataSourceRegistry, AsyncDisposabl
 		return this.listener;
 	}
 
-	/**
-	 * Drain a tenancy the published snapshot no longer holds. Runs at once, whether or not the
-	 * returned {@code Mono} is subscribed: the change has happened.
-	 */
-	private Mono<Void> retire(Tenancy old) {
-		this.retiring.add(old);
-		Mono<Void> drained = old.retire();
-		drained.subscribe(null, null, () -> {
-			this.retiring.remove(old);
-			this.listener.drained(old.tenant, old.placement);
-		});
-		return drained;
+	private static TenantId require(@Nullable TenantId tenant) {
+		if (tenant == null) {
+			throw DataError.invalidTenantId(null, "a tenant id must not be null");
+		}
+		return tenant;
 	}
 
-	private static Tenancy requireActive(DirectorySnapshot current, TenantId tenant) {
-		Tenancy existing = current.get(tenant);
-		if (existing == null || existing.isTombstone()) {
-			throw new DirectoryException(DirectoryException.Reason.UNKNOWN_TENANT, tenant.value(),
-					"tenant '" + tenant + "' is " + (existing == null ? "not registered" : "offboarded already"));
+	private static Placement require(@Nullable Placement placement) {
+		if (placement == null) {
+			throw new DirectoryException(DirectoryException.Reason.INVALID_PLACEMENT, null,
+					"a placement must not be null");
 		}
-		return existing;
-	}
-
-	private static DataSource dataSource(DirectorySnapshot current, TenantId tenant, Placement placement) {
-		DataSource dataSource = current.dataSources.get(placement.dataSource());
-		if (dataSource == null) {
-			throw new DirectoryException(DirectoryException.Reason.INVALID_PLACEMENT, tenant.value(),
-					"tenant '" + tenant + "' is placed on datasource '" + placement.dataSource()
-							+ "', which is not registered (registered: " + current.dataSources.keySet() + ")");
-		}
-		return dataSource;
+		return placement;
 	}
 
 	private void requireOpen(@Nullable TenantId tenant) {
