@@ -77,7 +77,8 @@ final class DirectorySync {
 		return Flux.<Object>defer(() -> this.source.changes().cast(Object.class))
 				.doOnError(failure -> logger.warn("Switchboard: the tenant source's change signals failed, "
 						+ "resubscribing: " + failure))
-				.retryWhen(Retry.backoff(Long.MAX_VALUE, FIRST_RESUBSCRIBE).maxBackoff(this.refreshInterval))
+				.retryWhen(Retry.backoff(Long.MAX_VALUE, FIRST_RESUBSCRIBE).maxBackoff(this.refreshInterval)
+						.transientErrors(true))
 				.repeatWhen(ends -> ends.delayElements(this.refreshInterval));
 	}
 
