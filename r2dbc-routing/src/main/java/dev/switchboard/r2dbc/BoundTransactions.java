@@ -15,6 +15,12 @@ import reactor.util.context.ContextView;
  * autocommit: its writes would stay when the transaction rolls back (jOOQ issues 16109, 17598).
  * The Spring Boot starter supplies Spring's. Implementations are called on the routing path:
  * they read the context and take no lock.
+ *
+ * <p>A pipeline can outlive its transaction: a cancel makes the manager roll back and unbind the
+ * connection while the work goes on (Reactor subscribes the next step of a chain while the cancel
+ * travels; jOOQ runs a query whose subscription was cancelled). What such work submits after the
+ * end must not run on a fresh connection in autocommit, where it would commit a part of a
+ * rolled-back transaction on its own: {@link #hasEnded} tells the factory to refuse it.
  */
 @FunctionalInterface
 public interface BoundTransactions {
@@ -26,4 +32,18 @@ public interface BoundTransactions {
 	 * @return the transaction's connection, or {@code null} outside such a transaction
 	 */
 	@Nullable Connection find(ContextView context, ConnectionFactory factory);
+
+	/**
+	 * Tell whether the pipeline ran inside a transaction bound to {@code factory} that has ended
+	 * (committed, rolled back, cancelled), and runs in no other: the factory then refuses its
+	 * requests with {@link dev.switchboard.api.DataError#transactionEnded}. Called only where
+	 * {@link #find} found no connection and the pipeline begins no transaction of its own.
+	 * Outside any transaction it must answer without allocating: it is on the routing path.
+	 * @param context the requesting subscriber's context
+	 * @param factory the routing factory, the key under which the transaction was bound
+	 * @return {@code true} if the pipeline's transaction has ended; {@code false} by default
+	 */
+	default boolean hasEnded(ContextView context, ConnectionFactory factory) {
+		return false;
+	}
 }

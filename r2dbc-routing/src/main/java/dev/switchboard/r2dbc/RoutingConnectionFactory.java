@@ -107,7 +107,8 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 	 * transactions a transaction manager outside Switchboard bound to it: inside one, every
 	 * connection requested from this factory (or its intent views) is the transaction's own,
 	 * whose close is left to the transaction; a request for another tenant fails with
-	 * {@link DataError.Kind#ROUTING_CONFLICT}. The Spring Boot starter passes Spring's.
+	 * {@link DataError.Kind#ROUTING_CONFLICT}; once one has ended, what its work still requests
+	 * fails with {@link DataError#transactionEnded}. The Spring Boot starter passes Spring's.
 	 * @param registry the tenant registry; disposed with this factory if it is {@link Disposable}
 	 * @param listener told of every decision and routing failure
 	 * @param bound finds the connection of such a transaction, or {@code null} for none
@@ -265,7 +266,9 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 	 * Inside a transaction that a transaction manager outside Switchboard bound to this factory:
 	 * hand out its connection if the tenant is the transaction's; refuse another tenant, and a
 	 * transaction of its own (it would commit apart from the bound one), each with
-	 * {@link DataError.Kind#ROUTING_CONFLICT}.
+	 * {@link DataError.Kind#ROUTING_CONFLICT}; refuse the work of such a transaction that has
+	 * ended ({@link BoundTransactions#hasEnded}) with {@link DataError#transactionEnded}, rather
+	 * than run it on a fresh connection in autocommit.
 	 * @return {@code false} outside such a transaction: routing goes on
 	 */
 	private boolean joinBound(CoreSubscriber<? super Connection> actual, ContextView context, TenantId tenant,
@@ -281,6 +284,11 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 			return true;
 		}
 		if (joined == null) {
+			if (!ownTransaction && this.bound.hasEnded(context, this)) {
+				// The work of a transaction that has ended: a fresh connection would run it in autocommit.
+				fail(actual, context, DataError.transactionEnded(tenant, dataSource.name(), Role.PRIMARY));
+				return true;
+			}
 			return false;
 		}
 		if (joined instanceof RoutedConnection routed) {

@@ -23,7 +23,9 @@ import reactor.core.publisher.Mono;
  * its work), and the commit or rollback waits for the statements already sent. Inside the
  * transaction, any connection requested from the routing factory (jOOQ, plain R2DBC) is the
  * transaction's own (see {@link SpringBoundTransactions}); a statement for another tenant fails
- * with {@code ROUTING_CONFLICT} and the transaction can only roll back.
+ * with {@code ROUTING_CONFLICT} and the transaction can only roll back. Once it ended, what its
+ * work still requests fails with {@code DataError.transactionEnded}: the work of a cancelled
+ * transaction never runs in autocommit on a connection of its own.
  *
  * <p>Spring's {@code TransactionalOperator} passes the work's elements on before the commit; a
  * caller that must see only committed results takes them after it ({@code .then(...)},
@@ -53,6 +55,7 @@ public class SwitchboardTransactionManager extends R2dbcTransactionManager {
 	protected Mono<Void> doBegin(TransactionSynchronizationManager synchronizationManager, Object transaction,
 			TransactionDefinition definition) {
 		return Mono.defer(() -> {
+			SpringBoundTransactions.clearEnded(synchronizationManager);
 			BeginWatch watch = new BeginWatch();
 			return super.doBegin(synchronizationManager, transaction, definition)
 					.contextWrite(TransactionBinding.beginning(watch))
@@ -61,6 +64,18 @@ public class SwitchboardTransactionManager extends R2dbcTransactionManager {
 					// 'begun' state that ignored such cancels left 2 of 8 connections in a transaction).
 					.doOnCancel(watch::cancelled);
 		});
+	}
+
+	/**
+	 * Mark the transaction context as ended before Spring unbinds the connection: what the work
+	 * still submits from now on fails with {@code DataError.transactionEnded} instead of taking a
+	 * fresh connection in autocommit (see {@link SpringBoundTransactions#hasEnded}).
+	 */
+	@Override
+	protected Mono<Void> doCleanupAfterCompletion(TransactionSynchronizationManager synchronizationManager,
+			Object transaction) {
+		SpringBoundTransactions.markEnded(synchronizationManager, obtainConnectionFactory());
+		return super.doCleanupAfterCompletion(synchronizationManager, transaction);
 	}
 
 	/**

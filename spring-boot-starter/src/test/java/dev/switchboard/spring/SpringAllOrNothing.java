@@ -2,6 +2,7 @@ package dev.switchboard.spring;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -11,13 +12,16 @@ import dev.switchboard.api.AccessIntent;
 import dev.switchboard.api.DataError;
 import dev.switchboard.api.DataSourceRegistry;
 import dev.switchboard.api.RoutingContext;
+import dev.switchboard.jooq.TenantDatabase;
 import dev.switchboard.r2dbc.ReplicatedDataSource;
+import dev.switchboard.r2dbc.RoutingConnectionFactory;
 import dev.switchboard.r2dbc.test.Await;
 import dev.switchboard.r2dbc.test.DevDatabases;
 import dev.switchboard.r2dbc.test.Fixtures;
 import dev.switchboard.r2dbc.test.RandomCut;
 import dev.switchboard.r2dbc.test.Topology;
 import dev.switchboard.r2dbc.test.TransactionAudit;
+import io.r2dbc.spi.Connection;
 import org.assertj.core.api.SoftAssertions;
 import org.jooq.DSLContext;
 import org.junit.jupiter.api.Test;
@@ -28,6 +32,7 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.transaction.reactive.TransactionalOperator;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.util.context.ContextView;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -79,6 +84,12 @@ abstract class SpringAllOrNothing {
 
 	@Autowired
 	DataSourceRegistry registry;
+
+	@Autowired
+	RoutingConnectionFactory routing;
+
+	@Autowired
+	TenantDatabase tenantDatabase;
 
 	abstract Topology.Kind kind();
 
@@ -166,6 +177,58 @@ abstract class SpringAllOrNothing {
 		assertOnThePrimary("@Transactional(readOnly = true)", this.service.serverReadOnly());
 		assertOnThePrimary("@Transactional(readOnly = true) under READ",
 				this.service.serverReadOnly().contextWrite(RoutingContext.intent(AccessIntent.READ)));
+	}
+
+	/**
+	 * The work of a Spring transaction that goes on after the transaction ended (a cancel rolls it
+	 * back while the chain subscribes its next step): every client the work may use, with the
+	 * transaction's own Reactor Context, after a rollback ({@code TransactionalOperator}) and
+	 * after a commit ({@code @Transactional}). Each statement must fail with the classified
+	 * "transaction has ended" error, write nothing, and leave no connection acquired; before the
+	 * fix each ran on a fresh connection in autocommit and committed its row.
+	 */
+	@Test
+	void whatASpringTransactionsWorkSubmitsAfterItEndedFailsAndWritesNothing() {
+		String id = "ended-" + UUID.randomUUID();
+		ContextView rolledBack = this.operator.execute(status -> {
+			status.setRollbackOnly();
+			return SpringAllOrNothingApp.insert(this.dsl, id, 1).then(Mono.deferContextual(Mono::just));
+		}).contextWrite(RoutingContext.forTenant(ALPHA)).single().block(Duration.ofSeconds(30));
+		ContextView committed = this.service.contextOfATransaction()
+				.contextWrite(RoutingContext.forTenant(ALPHA)).block(Duration.ofSeconds(30));
+		DatabaseClient switchboardClient = SwitchboardDatabaseClient.create(this.routing);
+		Map<String, Function<Integer, Mono<?>>> paths = new LinkedHashMap<>();
+		paths.put("jOOQ DSLContext", n -> SpringAllOrNothingApp.insert(this.dsl, id, n));
+		paths.put("TenantDatabase", n -> this.tenantDatabase.execute(dsl -> dsl.insertInto(SpringAllOrNothingApp.TORN,
+				SpringAllOrNothingApp.TX, SpringAllOrNothingApp.N).values(id, n)));
+		paths.put("DatabaseClient", n -> SpringAllOrNothingApp.insert(this.client, id, n));
+		paths.put("SwitchboardDatabaseClient", n -> SpringAllOrNothingApp.insert(switchboardClient, id, n));
+		paths.put("plain R2DBC", n -> Mono.usingWhen(this.routing.create(),
+				connection -> Flux.from(connection.createStatement("INSERT INTO " + TABLE + " (tx, n) VALUES ('" + id
+						+ "', " + n + ")").execute()).flatMap(result -> Mono.from(result.getRowsUpdated())).then(),
+				Connection::close));
+		SoftAssertions softly = new SoftAssertions();
+		int n = 10;
+		for (Map.Entry<String, ContextView> ended : Map.of("rolled back", rolledBack, "committed", committed).entrySet()) {
+			for (Map.Entry<String, Function<Integer, Mono<?>>> path : paths.entrySet()) {
+				Throwable failure = path.getValue().apply(n++).contextWrite(ended.getValue())
+						.then(Mono.<Throwable>empty()).onErrorResume(Mono::just).block(Duration.ofSeconds(30));
+				DataError error = dataError(failure);
+				int acquired = settle();
+				System.out.printf("spring all-or-nothing %s %s after the transaction %s: %s; %d connections acquired%n",
+						kind(), path.getKey(), ended.getKey(), failure, acquired);
+				softly.assertThat(error == null ? null : error.getMessage())
+						.as("%s after the transaction %s: the failure %s", path.getKey(), ended.getKey(), failure)
+						.contains("transaction has ended");
+			}
+		}
+		int rows = rows(DATABASE_A, id);
+		int acquired = settle();
+		System.out.printf("spring all-or-nothing %s work after the end: %d rows committed, %d connections still acquired%n",
+				kind(), rows, acquired);
+		softly.assertThat(rows).as("rows committed by the work of ended transactions").isZero();
+		softly.assertThat(acquired).as("connections still acquired").isZero();
+		softly.assertAll();
 	}
 
 	void assertOnThePrimary(String label, Mono<SpringAllOrNothingApp.ServerRole> transaction) {

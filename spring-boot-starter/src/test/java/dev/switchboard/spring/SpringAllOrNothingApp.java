@@ -10,6 +10,7 @@ import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.transaction.annotation.EnableTransactionManagement;
 import org.springframework.transaction.annotation.Transactional;
 import reactor.core.publisher.Mono;
+import reactor.util.context.ContextView;
 
 import dev.switchboard.r2dbc.RoutingConnectionFactory;
 
@@ -62,6 +63,12 @@ class SpringAllOrNothingApp {
 		@Transactional
 		public Mono<Integer> twoInserts(String tx) {
 			return insert(this.client, tx, 1).then(insert(this.client, tx, 2)).thenReturn(1);
+		}
+
+		/** The Reactor Context of a transaction's work, which outlives the transaction. */
+		@Transactional
+		public Mono<ContextView> contextOfATransaction() {
+			return Mono.deferContextual(Mono::just);
 		}
 
 		@Transactional
