@@ -328,22 +328,25 @@ public final class TenantDirectory implements DataSourceRegistry, AsyncDisposabl
 	 */
 	Mono<Void> change(@Nullable TenantId tenant, Consumer<DirectoryChange> edits) {
 		DirectoryChange change;
+		List<Mono<Void>> drains = new ArrayList<>();
 		synchronized (this.changes) {
 			requireOpen(tenant);
 			change = new DirectoryChange(this.snapshot);
 			edits.accept(change);
 			this.snapshot = change.result();
-			this.retiring.addAll(change.retired());
+			// Retired under the lock: a removal of their datasource, which looks for them under it,
+			// must find each with its drain begun (a listener told of the move may remove it at once).
+			for (Tenancy old : change.retired()) {
+				drains.add(old.retire());
+				this.retiring.add(old);
+			}
 		}
 		change.tell(this.listener);
-		List<Mono<Void>> drains = new ArrayList<>(change.retired().size());
 		for (Tenancy old : change.retired()) {
-			Mono<Void> drained = old.retire();
-			drained.subscribe(null, null, () -> {
+			old.drained().subscribe(null, null, () -> {
 				this.retiring.remove(old);
 				this.listener.drained(old.tenant, old.placement);
 			});
-			drains.add(drained);
 		}
 		return drains.isEmpty() ? Mono.empty() : Mono.when(drains);
 	}
