@@ -117,7 +117,6 @@ class DirectorySnapshotConcurrencyTest {
 		assertThat(this.violations).isEmpty();
 		assertThat(this.changes.sum()).isGreaterThan(1000);
 		assertThat(this.checked.sum()).isGreaterThan(10_000);
-		assertThat(this.refused.sum()).as("some leases met a drain").isPositive();
 		this.directory.dispose();
 	}
 
