@@ -4,6 +4,7 @@ import java.io.Closeable;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -212,8 +213,9 @@ public final class TenantDirectory implements DataSourceRegistry, AsyncDisposabl
 	 * started.
 	 * @param tenant the tenant
 	 * @param placement its new placement; the current one completes at once
-	 * @return a {@code Mono} that completes when the old placement has drained, or fails with a
-	 * {@link DirectoryException} ({@code UNKNOWN_TENANT}, {@code INVALID_PLACEMENT}) and changes nothing
+	 * @return a {@code Mono} that completes when the old placement (and any earlier one still
+	 * draining) has drained, or fails with a {@link DirectoryException} ({@code UNKNOWN_TENANT},
+	 * {@code INVALID_PLACEMENT}) and changes nothing
 	 */
 	public Mono<Void> move(TenantId tenant, Placement placement) {
 		return Mono.defer(() -> change(require(tenant), change -> change.move(tenant, require(placement), null)));
@@ -324,27 +326,40 @@ public final class TenantDirectory implements DataSourceRegistry, AsyncDisposabl
 	 * Apply {@code edits} to a copy of the current snapshot and publish it as one; then tell the
 	 * listener, and drain the tenancies it no longer holds. An edit that throws leaves the snapshot
 	 * as it was, unless {@code edits} catches it (a catalog's bad entry).
-	 * @return a {@code Mono} that completes when the retired tenancies have drained; they drain
-	 * whether or not it is subscribed
+	 * @return a {@code Mono} that completes when the retired tenancies, and the earlier placements
+	 * of their tenants still draining, have drained; they drain whether or not it is subscribed
 	 */
 	Mono<Void> change(@Nullable TenantId tenant, Consumer<DirectoryChange> edits) {
 		DirectoryChange change;
+		List<Mono<Void>> drains = new ArrayList<>();
 		synchronized (this.changes) {
 			requireOpen(tenant);
 			change = new DirectoryChange(this.snapshot);
 			edits.accept(change);
 			this.snapshot = change.result();
-			this.retiring.addAll(change.retired());
+			// A tenant's work is done when its earlier placements, left by a move and still draining, are too.
+			if (!change.retired().isEmpty() && !this.retiring.isEmpty()) {
+				Set<TenantId> leaving = new HashSet<>();
+				change.retired().forEach(old -> leaving.add(old.tenant));
+				this.retiring.forEach(earlier -> {
+					if (leaving.contains(earlier.tenant)) {
+						drains.add(earlier.drained());
+					}
+				});
+			}
+			// Retired under the lock: a removal of their datasource, which looks for them under it,
+			// must find each with its drain begun (a listener told of the move may remove it at once).
+			for (Tenancy old : change.retired()) {
+				drains.add(old.retire());
+				this.retiring.add(old);
+			}
 		}
 		change.tell(this.listener);
-		List<Mono<Void>> drains = new ArrayList<>(change.retired().size());
 		for (Tenancy old : change.retired()) {
-			Mono<Void> drained = old.retire();
-			drained.subscribe(null, null, () -> {
+			old.drained().subscribe(null, null, () -> {
 				this.retiring.remove(old);
 				this.listener.drained(old.tenant, old.placement);
 			});
-			drains.add(drained);
 		}
 		return drains.isEmpty() ? Mono.empty() : Mono.when(drains);
 	}
