@@ -237,6 +237,21 @@ public final class DataError extends RuntimeException {
 	}
 
 	/**
+	 * The tenant moved to another datasource between the moment its statement (or transaction) was
+	 * prepared for one, in that datasource's SQL dialect, and the moment it was routed: nothing was
+	 * sent, and the same request, made again, goes to the new datasource.
+	 * @param tenant the tenant
+	 * @param preparedFor the datasource the work was prepared for
+	 * @param now the datasource the tenant lives on now
+	 * @return the error, {@link Kind#TRANSIENT}
+	 */
+	public static DataError tenantMoved(TenantId tenant, String preparedFor, String now) {
+		return new DataError(Kind.TRANSIENT, "tenant '" + tenant + "' moved from datasource '" + preparedFor
+				+ "' to '" + now + "' while its work was prepared: nothing was sent; retry",
+				tenant.value(), now, null, null, null);
+	}
+
+	/**
 	 * A transaction of its own was asked for inside a running transaction that another manager
 	 * (Spring's) owns: it would commit or roll back apart from it.
 	 * @param transactionTenant the tenant of the running transaction

@@ -8,6 +8,9 @@ import java.util.function.Consumer;
 import java.util.function.Function;
 
 import dev.switchboard.api.AccessIntent;
+import dev.switchboard.api.DataError;
+import dev.switchboard.api.DataSource;
+import dev.switchboard.r2dbc.RoutedConnection;
 import dev.switchboard.r2dbc.RoutingConnectionFactory;
 import io.r2dbc.spi.Batch;
 import io.r2dbc.spi.Connection;
@@ -110,6 +113,10 @@ final class DeferredConnection implements Connection {
 			return Flux.error(new IllegalStateException("connection closed"));
 		}
 		return this.routing.create(this.context, intent).flatMapMany(connection -> {
+			DataError moved = movedSince(connection);
+			if (moved != null) {
+				return Mono.from(connection.close()).onErrorComplete().thenMany(Flux.error(moved));
+			}
 			Connection taken = take(connection);
 			return taken == connection ? work.apply(connection) : Mono.from(connection.close()).thenMany(
 					taken != null ? Flux.defer(() -> Flux.<T>from(work.apply(taken))) : Flux.<T>error(closed()));
@@ -127,6 +134,20 @@ final class DeferredConnection implements Connection {
 		}
 		Object now = cancelled() ? null : this.target;
 		return now instanceof Connection other ? other : null;
+	}
+
+	/**
+	 * The facade rendered this call's SQL for one datasource's dialect; a connection to another
+	 * (the tenant moved in between) must not run it.
+	 * @return why not, or {@code null} if it may
+	 */
+	private @Nullable DataError movedSince(Connection connection) {
+		DataSource expected = this.call != null ? this.call.dataSource() : null;
+		if (expected == null || !(connection instanceof RoutedConnection routed)
+				|| routed.target().dataSource() == expected) {
+			return null;
+		}
+		return DataError.tenantMoved(routed.tenant(), expected.name(), routed.target().dataSource().name());
 	}
 
 	private static IllegalStateException closed() {

@@ -1,6 +1,7 @@
 package dev.switchboard.jooq;
 
 import dev.switchboard.api.AccessIntent;
+import dev.switchboard.api.DataSource;
 import org.jspecify.annotations.Nullable;
 import reactor.util.context.ContextView;
 
@@ -16,21 +17,38 @@ import reactor.util.context.ContextView;
  * <p>{@code query} and {@code execute} hold their query object before they run it: they note its
  * {@link IntentInference#candidate candidate} intent here, and the connection of their context
  * refines it with the SQL it receives, without the visit listener that the plain routed
- * {@code DSLContext} needs to see the query object. One object per call, put into the Reactor
- * Context once.
+ * {@code DSLContext} needs to see the query object. They also name the datasource whose dialect
+ * the call rendered for: if the tenant moved to another between the call's resolution and its
+ * routing, the statement fails with {@link dev.switchboard.api.DataError#tenantMoved}, unsent.
+ * One object per call, put into the Reactor Context once.
  */
 final class FacadeCall {
 
 	private final @Nullable AccessIntent candidate;
+
+	/** The datasource whose dialect the call's SQL is rendered in, or {@code null} inside a transaction. */
+	private final @Nullable DataSource dataSource;
 
 	private volatile boolean cancelled;
 
 	/**
 	 * @param candidate the intent of the call's query object, or {@code null} if the call does not
 	 * run one query of its own (its contexts have a fixed intent)
+	 * @param dataSource the datasource the call's contexts render for, or {@code null} for a call
+	 * that runs on its transaction's connection
 	 */
-	FacadeCall(@Nullable AccessIntent candidate) {
+	FacadeCall(@Nullable AccessIntent candidate, @Nullable DataSource dataSource) {
 		this.candidate = candidate;
+		this.dataSource = dataSource;
+	}
+
+	/**
+	 * Return the datasource the call's SQL was rendered for: a connection routed elsewhere (the
+	 * tenant moved since the call resolved it) must not run it.
+	 * @return the datasource, or {@code null} if any connection of the context will do
+	 */
+	@Nullable DataSource dataSource() {
+		return this.dataSource;
 	}
 
 	void cancel() {

@@ -102,19 +102,19 @@ public final class TenantDatabase {
 				return Flux.error(scope.failure);
 			}
 			if (scope.transaction != null) {
-				return guarded(Flux.from(query.apply(scope.transaction)), null);
+				return guarded(Flux.from(query.apply(scope.transaction)), null, null);
 			}
 			ResultQuery<R> first = query.apply(scope.contexts.inferring());
 			AccessIntent candidate = IntentInference.candidate(first);
 			if (candidate != AccessIntent.READ) {
-				return guarded(Flux.from(first), candidate);
+				return guarded(Flux.from(first), candidate, scope.contexts.dataSource());
 			}
 			// A jOOQ query object serves one subscription at a time: the retry builds its own.
 			boolean[] firstUsed = { false };
 			return retriedBeforeFirstElement(() -> {
 				ResultQuery<R> attempt = firstUsed[0] ? query.apply(scope.contexts.inferring()) : first;
 				firstUsed[0] = true;
-				return guarded(Flux.from(attempt), IntentInference.candidate(attempt));
+				return guarded(Flux.from(attempt), IntentInference.candidate(attempt), scope.contexts.dataSource());
 			});
 		});
 	}
@@ -132,7 +132,8 @@ public final class TenantDatabase {
 				return Mono.error(scope.failure);
 			}
 			RowCountQuery query = statement.apply(scope.transaction != null ? scope.transaction : scope.contexts.inferring());
-			return guarded(Flux.from(query), IntentInference.candidate(query))
+			return guarded(Flux.from(query), IntentInference.candidate(query),
+					scope.transaction != null ? null : scope.contexts.dataSource())
 					// Not next(): that cancels the statement after its count, and jOOQ then releases the
 					// connection after this Mono completed, when a causal datasource has not yet read
 					// the write's position, so the request's next read would be pinned to the primary.
@@ -269,7 +270,7 @@ public final class TenantDatabase {
 			return Flux.error(scope.failure);
 		}
 		DSLContext dsl = scope.transaction != null ? scope.transaction : scope.contexts.forIntent(intent);
-		return guarded(Flux.from(work.apply(dsl)), null);
+		return guarded(Flux.from(work.apply(dsl)), null, scope.transaction != null ? null : scope.contexts.dataSource());
 	}
 
 	/**
@@ -296,8 +297,9 @@ public final class TenantDatabase {
 	 * may still run a query cancelled before it took its connection, and would never release it.
 	 * They also learn the intent of the query object the call runs, if it runs one.
 	 */
-	private static <T> Flux<T> guarded(Flux<T> work, @Nullable AccessIntent candidate) {
-		FacadeCall call = new FacadeCall(candidate);
+	private static <T> Flux<T> guarded(Flux<T> work, @Nullable AccessIntent candidate,
+			@Nullable DataSource dataSource) {
+		FacadeCall call = new FacadeCall(candidate, dataSource);
 		return work.doOnCancel(call::cancel).contextWrite(context -> context.put(FacadeCall.class, call));
 	}
 

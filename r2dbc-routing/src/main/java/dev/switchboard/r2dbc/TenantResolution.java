@@ -57,9 +57,25 @@ public final class TenantResolution {
 		DataError failure = tenant == null ? RoutingContext.noTenantError(routing)
 				: tenancy == null ? DataError.unknownTenant(tenant)
 				: !placed ? DataError.tenantOffboarded(tenant)
-				: transaction != null ? transaction.conflict(tenant)
+				: transaction != null ? inTransaction(transaction, tenant, tenancy)
 				: null;
 		return new TenantResolution(routing, tenant, tenancy, transaction, failure);
+	}
+
+	/**
+	 * Inside a transaction: another tenant is a conflict; the same tenant, since moved to another
+	 * datasource than the one its transaction was prepared for (a facade transaction between its
+	 * resolution and its {@code BEGIN}), is {@link DataError#tenantMoved}.
+	 */
+	private static @Nullable DataError inTransaction(TransactionBinding transaction, TenantId tenant,
+			Tenancy tenancy) {
+		DataError conflict = transaction.conflict(tenant);
+		if (conflict != null) {
+			return conflict;
+		}
+		DataSource preparedFor = transaction.dataSourceOrNull();
+		return preparedFor == null || preparedFor == tenancy.dataSource ? null
+				: DataError.tenantMoved(tenant, preparedFor.name(), tenancy.dataSource.name());
 	}
 
 	/**

@@ -208,6 +208,11 @@ public final class TransactionBinding {
 		return this.dataSource;
 	}
 
+	/** The datasource, or {@code null} for the mark of {@link #beginning()}: for routing. */
+	@Nullable DataSource dataSourceOrNull() {
+		return this.dataSource;
+	}
+
 	@Override
 	public String toString() {
 		return isBeginning() ? "TransactionBinding[beginning]"

@@ -1,5 +1,7 @@
 package dev.switchboard.r2dbc;
 
+import reactor.util.context.Context;
+
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -309,5 +311,27 @@ class TenantDirectoryTest {
 		assertThat(failure).isInstanceOfSatisfying(DirectoryException.class,
 				refused -> assertThat(refused.reason()).isEqualTo(reason));
 		return (DirectoryException) failure;
+	}
+
+	@Test
+	void aTransactionPreparedForTheDatasourceATenantLeftIsRefusedAsMovedNotRoutedToTheNewOne() {
+		// A facade transaction resolves the tenant's datasource (its dialect), then routes its BEGIN:
+		// a move in between must not send the transaction, rendered for the old one, to the new one.
+		TenantId acme = TenantId.of("acme");
+		TransactionBinding preparedOnPg = TransactionBinding.of(acme, this.pg, null);
+		this.directory.move(acme, Placement.on("maria-main")).block(Duration.ofSeconds(1));
+
+		Context context = preparedOnPg.writer().apply(RoutingContext.forTenant("acme").apply(Context.empty()));
+		Object failure = this.routing.createForTransaction(context)
+				.map(Object.class::cast)
+				.onErrorResume(Mono::just)
+				.block(Duration.ofSeconds(1));
+
+		assertThat(failure).isInstanceOfSatisfying(DataError.class, error -> {
+			assertThat(error.kind()).isEqualTo(DataError.Kind.TRANSIENT);
+			assertThat(error.getMessage()).contains("moved from datasource 'pg-main' to 'maria-main'");
+		});
+		assertThat(this.directory.entries()).filteredOn(entry -> entry.tenant().equals(acme))
+				.allSatisfy(entry -> assertThat(entry.connections()).isZero());
 	}
 }
