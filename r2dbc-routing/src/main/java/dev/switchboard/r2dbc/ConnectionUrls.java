@@ -20,12 +20,13 @@ final class ConnectionUrls {
 	}
 
 	/**
-	 * Check {@code url} and return it as a server of the datasource, with the driver's connection
-	 * factory for it.
+	 * Check {@code url} and return it as a server of the datasource. Its factory is created by
+	 * {@link ServerSetting#connectionFactory}, once the datasource's user and password are known: a
+	 * URL without a user is fine when the user is given apart.
 	 * @param dataSource the datasource the setting belongs to
 	 * @param setting {@code primary} or {@code replicas[i]}
 	 * @param url the URL as configured
-	 * @return the server, its options and its factory
+	 * @return the server and its options
 	 * @throws IllegalArgumentException naming the setting, if the URL is blank, its host or port is
 	 * malformed, or no driver understands it
 	 */
@@ -37,7 +38,10 @@ final class ConnectionUrls {
 		try {
 			ConnectionFactoryOptions options = ConnectionFactoryOptions.parse(url);
 			checkAddress(options);
-			return ServerSetting.ofUrl(setting, options, ConnectionFactories.get(options), redact(url));
+			if (!ConnectionFactories.supports(options)) {
+				throw new IllegalStateException("no R2DBC driver on the class path supports it");
+			}
+			return ServerSetting.ofUrl(setting, options, redact(url));
 		}
 		catch (BadAddress ex) {
 			throw new IllegalArgumentException(prefix + " " + ex.getMessage() + ": " + redact(url));

@@ -1,5 +1,7 @@
 package dev.switchboard.r2dbc;
 
+import java.util.Objects;
+
 import io.r2dbc.spi.ConnectionFactories;
 import io.r2dbc.spi.ConnectionFactory;
 import io.r2dbc.spi.ConnectionFactoryOptions;
@@ -7,16 +9,16 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * A primary or a replica as given to {@link ReplicatedDataSource.Builder}: a ready connection
- * factory, or a URL already checked and turned into one. The factory of a URL is built again from
- * its options when the datasource has {@link Credentials} of its own, so that a user and password
- * given apart from the URLs apply whatever the order of the builder's calls.
+ * factory, or a checked URL whose driver factory is created at {@code build()}, with the
+ * datasource's {@link Credentials} set, so that a user and password given apart from the URLs
+ * apply whatever the order of the builder's calls (and a URL may leave its user out).
  *
  * @param setting {@code primary} or {@code replicas[i]}
- * @param factory the factory as given, or the driver's factory for the URL as written
+ * @param factory the factory as given, or {@code null} for a URL
  * @param options the URL's options, or {@code null} for a factory given ready
  * @param shownUrl the URL with its password hidden, or {@code null} for a factory given ready
  */
-record ServerSetting(String setting, ConnectionFactory factory, @Nullable ConnectionFactoryOptions options,
+record ServerSetting(String setting, @Nullable ConnectionFactory factory, @Nullable ConnectionFactoryOptions options,
 		@Nullable String shownUrl) {
 
 	/**
@@ -32,14 +34,12 @@ record ServerSetting(String setting, ConnectionFactory factory, @Nullable Connec
 	/**
 	 * A server given as a URL.
 	 * @param setting {@code primary} or {@code replicas[i]}
-	 * @param options the parsed URL
-	 * @param factory the driver's factory for the URL as written
+	 * @param options the parsed URL, which a driver on the class path supports
 	 * @param shownUrl the URL with its password hidden, for messages
 	 * @return the server
 	 */
-	static ServerSetting ofUrl(String setting, ConnectionFactoryOptions options, ConnectionFactory factory,
-			String shownUrl) {
-		return new ServerSetting(setting, factory, options, shownUrl);
+	static ServerSetting ofUrl(String setting, ConnectionFactoryOptions options, String shownUrl) {
+		return new ServerSetting(setting, null, options, shownUrl);
 	}
 
 	/**
@@ -51,8 +51,8 @@ record ServerSetting(String setting, ConnectionFactory factory, @Nullable Connec
 	}
 
 	/**
-	 * Return the factory to pool: the one given, or for a URL with credentials, the driver's factory
-	 * for the URL's options with the credentials set.
+	 * Return the factory to pool: the one given, or the driver's factory for the URL's options with
+	 * the credentials set.
 	 * @param dataSource the datasource's name, for messages
 	 * @param credentials the datasource's credentials, perhaps {@link Credentials#NONE}
 	 * @return the factory
@@ -61,17 +61,18 @@ record ServerSetting(String setting, ConnectionFactory factory, @Nullable Connec
 	 */
 	ConnectionFactory connectionFactory(String dataSource, Credentials credentials) {
 		ConnectionFactoryOptions parsed = this.options;
-		if (parsed == null || credentials.isEmpty()) {
-			return this.factory;
+		if (parsed == null) {
+			return Objects.requireNonNull(this.factory);
 		}
-		ConnectionFactoryOptions withCredentials = credentials.applyTo(parsed, dataSource, this.setting);
+		ConnectionFactoryOptions withCredentials = credentials.isEmpty() ? parsed
+				: credentials.applyTo(parsed, dataSource, this.setting);
 		try {
 			return ConnectionFactories.get(withCredentials);
 		}
 		catch (RuntimeException ex) {
-			// The options' own toString hides the password; a driver's message may not, so it is left out.
-			throw new InvalidSettingException(dataSource, this.setting, "is not usable with the datasource's "
-					+ credentials + ": " + this.shownUrl + " (" + ex.getClass().getSimpleName() + ")", ex);
+			// The drivers' messages show the options with the password redacted (SPI: PASSWORD is sensitive).
+			throw new InvalidSettingException(dataSource, this.setting, "is not usable: " + this.shownUrl
+					+ (credentials.isEmpty() ? "" : " with " + credentials) + " (" + ex.getMessage() + ")", ex);
 		}
 	}
 
