@@ -311,6 +311,29 @@ EOF
   echo "$primary_token" >"$d/ready"
 }
 
+# Everyone is trusted on loopback, except the members of this group role, who must give their password
+# over TCP: credential tests (PasswordRotationIT) create their login roles in it, so that a wrong or
+# rotated-away password is refused as it would be in production. The group replicates to the standbys.
+PG_PASSWORD_GROUP=switchboard_password_login
+
+pg_create_password_group() {
+  pg_sql "$PG_PRIMARY" "DO \$\$ BEGIN
+      IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$PG_PASSWORD_GROUP') THEN
+        CREATE ROLE $PG_PASSWORD_GROUP NOLOGIN;
+      END IF; END \$\$" >/dev/null || die "could not create role $PG_PASSWORD_GROUP on :$PG_PRIMARY"
+}
+
+# Idempotent, and applied to running servers without a restart; the first matching pg_hba.conf line wins.
+pg_require_passwords() {
+  local port=$1 hba
+  hba=$(pg_dir "$port")/data/pg_hba.conf
+  grep -q "+$PG_PASSWORD_GROUP" "$hba" && return 0
+  log "PostgreSQL :$port: members of $PG_PASSWORD_GROUP log in with a password (scram-sha-256)"
+  as_pg sed -i "1i host all +$PG_PASSWORD_GROUP 127.0.0.1/32 scram-sha-256\\nhost all +$PG_PASSWORD_GROUP ::1/128 scram-sha-256" "$hba" ||
+    die "could not edit $hba"
+  pg_sql "$port" "SELECT pg_reload_conf()" >/dev/null || die "could not reload the configuration of :$port"
+}
+
 pg_up() {
   local port token
   if pg_is_ready_marked "$PG_PRIMARY"; then
@@ -319,6 +342,8 @@ pg_up() {
     [[ -e $(pg_dir "$PG_PRIMARY") ]] && log "PostgreSQL :$PG_PRIMARY is half-initialized; recreating it"
     pg_init_primary
   fi
+  pg_create_password_group
+  pg_require_passwords "$PG_PRIMARY"
   token=$(<"$(pg_dir "$PG_PRIMARY")/ready")
   for port in "${PG_STANDBYS[@]}"; do
     # A standby cloned from an older incarnation of the primary can never catch up: rebuild it.
@@ -327,6 +352,7 @@ pg_up() {
     else
       pg_init_standby "$port"
     fi
+    pg_require_passwords "$port"
   done
 }
 

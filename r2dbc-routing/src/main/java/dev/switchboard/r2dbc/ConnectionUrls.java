@@ -1,7 +1,6 @@
 package dev.switchboard.r2dbc;
 
 import io.r2dbc.spi.ConnectionFactories;
-import io.r2dbc.spi.ConnectionFactory;
 import io.r2dbc.spi.ConnectionFactoryOptions;
 
 /**
@@ -21,22 +20,28 @@ final class ConnectionUrls {
 	}
 
 	/**
-	 * Check {@code url} and return the driver's connection factory for it.
+	 * Check {@code url} and return it as a server of the datasource. Its factory is created by
+	 * {@link ServerSetting#connectionFactory}, once the datasource's user and password are known: a
+	 * URL without a user is fine when the user is given apart.
 	 * @param dataSource the datasource the setting belongs to
 	 * @param setting {@code primary} or {@code replicas[i]}
 	 * @param url the URL as configured
-	 * @return the factory
+	 * @return the server and its options
 	 * @throws IllegalArgumentException naming the setting, if the URL is blank, its host or port is
 	 * malformed, or no driver understands it
 	 */
-	static ConnectionFactory connectionFactory(String dataSource, String setting, String url) {
+	static ServerSetting server(String dataSource, String setting, String url) {
 		String prefix = setting + " URL of datasource '" + dataSource + "'";
 		if (url == null || url.isBlank()) {
 			throw new IllegalArgumentException(prefix + " must not be blank");
 		}
 		try {
-			checkAddress(ConnectionFactoryOptions.parse(url));
-			return ConnectionFactories.get(url);
+			ConnectionFactoryOptions options = ConnectionFactoryOptions.parse(url);
+			checkAddress(options);
+			if (!ConnectionFactories.supports(options)) {
+				throw new IllegalStateException("no R2DBC driver on the class path supports it");
+			}
+			return ServerSetting.ofUrl(setting, options, redact(url));
 		}
 		catch (BadAddress ex) {
 			throw new IllegalArgumentException(prefix + " " + ex.getMessage() + ": " + redact(url));

@@ -20,6 +20,11 @@ public final class InvalidSettingException extends IllegalArgumentException {
 		this.problem = problem;
 	}
 
+	InvalidSettingException(String dataSource, String setting, String problem, Throwable cause) {
+		this(dataSource, setting, problem);
+		initCause(cause);
+	}
+
 	/**
 	 * Return the name of the datasource.
 	 * @return the datasource

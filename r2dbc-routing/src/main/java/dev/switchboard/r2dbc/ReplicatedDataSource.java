@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 import dev.switchboard.api.AccessIntent;
 import dev.switchboard.api.DataError;
@@ -18,6 +19,7 @@ import io.r2dbc.pool.ConnectionPool;
 import io.r2dbc.pool.ConnectionPoolConfiguration;
 import io.r2dbc.spi.ConnectionFactory;
 import org.jspecify.annotations.Nullable;
+import org.reactivestreams.Publisher;
 import reactor.core.publisher.Mono;
 
 /**
@@ -26,8 +28,10 @@ import reactor.core.publisher.Mono;
  *
  * <pre class="code">
  * ReplicatedDataSource orders = ReplicatedDataSource.builder("orders-pg")
- *     .primary("r2dbc:postgresql://postgres@db1:5432/orders")
- *     .replica("r2dbc:postgresql://postgres@db2:5432/orders")
+ *     .primary("r2dbc:postgresql://db1:5432/orders")
+ *     .replica("r2dbc:postgresql://db2:5432/orders")
+ *     .username("app")
+ *     .password(secrets::currentOrdersPassword) // asked for each new connection
  *     .pool(pool -&gt; pool.maxSize(20).maxAcquireTime(Duration.ofSeconds(2)))
  *     .build();
  * </pre>
@@ -86,8 +90,10 @@ public final class ReplicatedDataSource implements DataSource, Replicated, Async
 	private ReplicatedDataSource(Builder builder) {
 		this.name = builder.name;
 		List<ConnectionFactory> factories = new ArrayList<>(builder.replicas.size() + 1);
-		factories.add(builder.primary);
-		factories.addAll(builder.replicas);
+		factories.add(builder.required("primary", builder.primary).connectionFactory(this.name, builder.credentials));
+		for (ServerSetting replica : builder.replicas) {
+			factories.add(replica.connectionFactory(this.name, builder.credentials));
+		}
 		ConnectionPool[] pools = DataSourcePools.create(this.name, factories, builder.poolCustomizer);
 		this.primary = new ServerTarget(this, Role.PRIMARY, this.name + "/primary", pools[0], builder.probeInterval);
 		this.replicaArray = new ServerTarget[builder.replicas.size()];
@@ -253,9 +259,11 @@ public final class ReplicatedDataSource implements DataSource, Replicated, Async
 
 		private final String name;
 
-		private @Nullable ConnectionFactory primary;
+		private @Nullable ServerSetting primary;
 
-		private final List<ConnectionFactory> replicas = new ArrayList<>();
+		private final List<ServerSetting> replicas = new ArrayList<>();
+
+		private Credentials credentials = Credentials.NONE;
 
 		private Consumer<ConnectionPoolConfiguration.Builder> poolCustomizer = pool -> {
 		};
@@ -282,7 +290,8 @@ public final class ReplicatedDataSource implements DataSource, Replicated, Async
 		 * number from 1 to 65535, or no driver understands it
 		 */
 		public Builder primary(String url) {
-			return primary(connectionFactory("primary", url));
+			this.primary = ConnectionUrls.server(this.name, "primary", url);
+			return this;
 		}
 
 		/**
@@ -291,10 +300,7 @@ public final class ReplicatedDataSource implements DataSource, Replicated, Async
 		 * @return this builder
 		 */
 		public Builder primary(ConnectionFactory factory) {
-			if (factory == null) {
-				throw new InvalidSettingException(this.name, "primary", "must not be null");
-			}
-			this.primary = factory;
+			this.primary = ServerSetting.ofFactory("primary", required("primary", factory));
 			return this;
 		}
 
@@ -306,7 +312,8 @@ public final class ReplicatedDataSource implements DataSource, Replicated, Async
 		 * {@code replicas[<i>]}
 		 */
 		public Builder replica(String url) {
-			return replica(connectionFactory("replicas[" + this.replicas.size() + "]", url));
+			this.replicas.add(ConnectionUrls.server(this.name, "replicas[" + this.replicas.size() + "]", url));
+			return this;
 		}
 
 		/**
@@ -315,10 +322,61 @@ public final class ReplicatedDataSource implements DataSource, Replicated, Async
 		 * @return this builder
 		 */
 		public Builder replica(ConnectionFactory factory) {
-			if (factory == null) {
-				throw new InvalidSettingException(this.name, "replicas[" + this.replicas.size() + "]", "must not be null");
+			String setting = "replicas[" + this.replicas.size() + "]";
+			this.replicas.add(ServerSetting.ofFactory(setting, required(setting, factory)));
+			return this;
+		}
+
+		/**
+		 * Set the user of the servers given by URL, in place of the URLs' own; servers given as
+		 * connection factories keep theirs.
+		 * @param username the user, not blank
+		 * @return this builder
+		 */
+		public Builder username(String username) {
+			if (username == null || username.isBlank()) {
+				throw new InvalidSettingException(this.name, "username", "must not be blank");
 			}
-			this.replicas.add(factory);
+			this.credentials = this.credentials.withUser(username);
+			return this;
+		}
+
+		/**
+		 * Set a fixed password of the servers given by URL, in place of the URLs' own. Any character
+		 * is fine (a password inside a URL must be percent-encoded). Never shown in messages.
+		 * @param password the password, perhaps empty
+		 * @return this builder
+		 */
+		public Builder password(CharSequence password) {
+			this.credentials = this.credentials.withPassword(required("password", password));
+			return this;
+		}
+
+		/**
+		 * Ask the password of the servers given by URL again for each new physical connection, so
+		 * that a rotated password applies without a restart; open connections stay as they are.
+		 * The driver calls the supplier on its own thread, often an event loop: it must not block
+		 * (keep the current secret in memory, refreshed elsewhere, or give a {@code Publisher}). A
+		 * supplier that throws fails that connection with its exception as the cause; one that
+		 * returns {@code null} fails it naming the datasource. Supported by r2dbc-postgresql and
+		 * r2dbc-mysql; other drivers are refused by {@link #build()}.
+		 * @param password asked once per new connection
+		 * @return this builder
+		 */
+		public Builder password(Supplier<? extends CharSequence> password) {
+			this.credentials = this.credentials.withPassword(required("password", password));
+			return this;
+		}
+
+		/**
+		 * Like {@link #password(Supplier)}, from a publisher subscribed to once per new physical
+		 * connection (its first element is the password): for a secret fetched without blocking.
+		 * A publisher that replays one value, such as {@code Mono.just}, gives a fixed password.
+		 * @param password subscribed to once per new connection
+		 * @return this builder
+		 */
+		public Builder password(Publisher<? extends CharSequence> password) {
+			this.credentials = this.credentials.withPassword(required("password", password));
 			return this;
 		}
 
@@ -331,10 +389,7 @@ public final class ReplicatedDataSource implements DataSource, Replicated, Async
 		 * @return this builder
 		 */
 		public Builder pool(Consumer<ConnectionPoolConfiguration.Builder> customizer) {
-			if (customizer == null) {
-				throw new InvalidSettingException(this.name, "pool customizer", "must not be null");
-			}
-			this.poolCustomizer = customizer;
+			this.poolCustomizer = required("pool customizer", customizer);
 			return this;
 		}
 
@@ -344,10 +399,7 @@ public final class ReplicatedDataSource implements DataSource, Replicated, Async
 		 * @return this builder
 		 */
 		public Builder consistency(ReadConsistency consistency) {
-			if (consistency == null) {
-				throw new InvalidSettingException(this.name, "consistency", "must not be null");
-			}
-			this.consistency = consistency;
+			this.consistency = required("consistency", consistency);
 			return this;
 		}
 
@@ -411,17 +463,27 @@ public final class ReplicatedDataSource implements DataSource, Replicated, Async
 		 * @return the datasource
 		 * @throws IllegalStateException if no primary was set
 		 * @throws IllegalArgumentException naming the setting, if a factory fails while its pool is
-		 * built (no pool is left running then)
+		 * built (no pool is left running then), or if a user or password is set and no server was
+		 * given by URL, or a password asked per connection and a URL's driver cannot ask
 		 */
 		public ReplicatedDataSource build() {
-			if (this.primary == null) {
+			ServerSetting primarySetting = this.primary;
+			if (primarySetting == null) {
 				throw new IllegalStateException("datasource '" + this.name + "' has no primary");
+			}
+			if (!this.credentials.isEmpty() && !primarySetting.fromUrl()
+					&& this.replicas.stream().noneMatch(ServerSetting::fromUrl)) {
+				throw new InvalidSettingException(this.name, "username/password", "apply to servers given by URL, and "
+						+ "this datasource has none: set them on its connection factories");
 			}
 			return new ReplicatedDataSource(this);
 		}
 
-		private ConnectionFactory connectionFactory(String setting, String url) {
-			return ConnectionUrls.connectionFactory(this.name, setting, url);
+		private <T> T required(String setting, @Nullable T value) {
+			if (value == null) {
+				throw new InvalidSettingException(this.name, setting, "must not be null");
+			}
+			return value;
 		}
 
 	}

@@ -3,7 +3,6 @@ package dev.switchboard.spring;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Consumer;
 
 import dev.switchboard.api.DataError;
 import dev.switchboard.api.DataSource;
@@ -12,8 +11,8 @@ import dev.switchboard.jooq.RoutedDsl;
 import dev.switchboard.r2dbc.InvalidSettingException;
 import dev.switchboard.r2dbc.ReplicatedDataSource;
 import dev.switchboard.r2dbc.TenantRegistry;
-import io.r2dbc.spi.ConnectionFactory;
 import org.jooq.SQLDialect;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Turns {@link SwitchboardProperties} into a {@link TenantRegistry}, checking every setting and
@@ -27,6 +26,17 @@ final class RegistryFactory {
 	}
 
 	static TenantRegistry build(SwitchboardProperties properties) {
+		return build(properties, null);
+	}
+
+	/**
+	 * Build the registry.
+	 * @param properties the configuration
+	 * @param credentials the application's rotating passwords, or {@code null}
+	 * @return the registry
+	 * @throws SwitchboardConfigurationException naming the key of the first setting that cannot work
+	 */
+	static TenantRegistry build(SwitchboardProperties properties, @Nullable SwitchboardCredentials credentials) {
 		Map<String, SwitchboardProperties.DataSourceProperties> dataSources = orEmpty(properties.datasources());
 		Map<String, SwitchboardProperties.TenantProperties> tenants = orEmpty(properties.tenants());
 		if (dataSources.isEmpty()) {
@@ -39,7 +49,7 @@ final class RegistryFactory {
 		List<ReplicatedDataSource> built = new ArrayList<>();
 		try {
 			for (Map.Entry<String, SwitchboardProperties.DataSourceProperties> entry : dataSources.entrySet()) {
-				ReplicatedDataSource dataSource = dataSource(entry.getKey(), entry.getValue());
+				ReplicatedDataSource dataSource = dataSource(entry.getKey(), entry.getValue(), credentials);
 				built.add(dataSource);
 				registry.dataSource(dataSource);
 			}
@@ -84,7 +94,8 @@ final class RegistryFactory {
 		}
 	}
 
-	private static ReplicatedDataSource dataSource(String name, SwitchboardProperties.DataSourceProperties properties) {
+	private static ReplicatedDataSource dataSource(String name, SwitchboardProperties.DataSourceProperties properties,
+			@Nullable SwitchboardCredentials credentials) {
 		String key = PREFIX + "datasources." + name;
 		if (properties == null || properties.primary() == null || properties.primary().isBlank()) {
 			throw new SwitchboardConfigurationException(key + ".primary", "must be set to an R2DBC URL");
@@ -98,7 +109,7 @@ final class RegistryFactory {
 			throw new SwitchboardConfigurationException(key, "has an invalid name: " + ex.getMessage(), ex);
 		}
 		try {
-			server(properties.primary(), properties, builder::primary, builder::primary);
+			builder.primary(properties.primary());
 		}
 		catch (IllegalArgumentException ex) {
 			throw new SwitchboardConfigurationException(key + ".primary", "is not usable: " + ex.getMessage(), ex);
@@ -106,7 +117,7 @@ final class RegistryFactory {
 		List<String> replicas = properties.replicas() != null ? properties.replicas() : List.of();
 		for (int i = 0; i < replicas.size(); i++) {
 			try {
-				server(replicas.get(i), properties, builder::replica, builder::replica);
+				builder.replica(replicas.get(i));
 			}
 			catch (IllegalArgumentException ex) {
 				throw new SwitchboardConfigurationException(key + ".replicas[" + i + "]", "is not usable: " + ex.getMessage(), ex);
@@ -123,18 +134,42 @@ final class RegistryFactory {
 		setting(key + ".probe-interval", () -> builder.probeInterval(properties.probeInterval()));
 		builder.readsFallBackToPrimary(properties.readsFallBackToPrimary());
 		builder.pool(pool);
-		return builder.build();
+		credentials(key, name, properties, credentials, builder);
+		try {
+			return builder.build();
+		}
+		catch (InvalidSettingException ex) {
+			throw new SwitchboardConfigurationException(key + "." + configurationKey(ex.setting()), ex.problem(), ex);
+		}
 	}
 
-	/** Give the builder a server, with the datasource's credentials. */
-	private static void server(String url, SwitchboardProperties.DataSourceProperties properties,
-			Consumer<String> byUrl, Consumer<ConnectionFactory> byFactory) {
-		if (Credentials.hostless(url, properties.username(), properties.password())) {
-			byFactory.accept(Credentials.connectionFactory(url, properties.username(), properties.password()));
+	/**
+	 * Set the datasource's user and password apart from its URLs: the password from the
+	 * configuration, or asked of the application's {@link SwitchboardCredentials} for each new
+	 * connection, never both.
+	 */
+	private static void credentials(String key, String name, SwitchboardProperties.DataSourceProperties properties,
+			@Nullable SwitchboardCredentials credentials, ReplicatedDataSource.Builder builder) {
+		String username = properties.username();
+		if (username != null) {
+			setting(key + ".username", () -> builder.username(username));
 		}
-		else {
-			byUrl.accept(Credentials.apply(url, properties.username(), properties.password()));
+		String password = properties.password();
+		if (credentials != null && credentials.suppliesPassword(name)) {
+			if (password != null) {
+				throw new SwitchboardConfigurationException(key + ".password", "is set, and the SwitchboardCredentials "
+						+ "bean supplies this datasource's password too: remove one of them");
+			}
+			builder.password(() -> credentials.password(name));
 		}
+		else if (password != null) {
+			builder.password(password);
+		}
+	}
+
+	/** The configuration key of a setting named by {@link InvalidSettingException#setting()}. */
+	private static String configurationKey(String setting) {
+		return setting.equals("username/password") ? "password" : setting;
 	}
 
 	/** Apply a setting to the builder; one it refuses is reported under its configuration key. */

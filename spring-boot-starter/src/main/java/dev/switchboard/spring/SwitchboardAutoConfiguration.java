@@ -76,8 +76,9 @@ public class SwitchboardAutoConfiguration {
 
 	@Bean(destroyMethod = "dispose")
 	@ConditionalOnMissingBean(DataSourceRegistry.class)
-	TenantRegistry switchboardTenantRegistry(SwitchboardProperties properties) {
-		return RegistryFactory.build(properties);
+	TenantRegistry switchboardTenantRegistry(SwitchboardProperties properties,
+			ObjectProvider<SwitchboardCredentials> credentials) {
+		return RegistryFactory.build(properties, credentials.getIfUnique());
 	}
 
 	@Bean(destroyMethod = "")

@@ -113,7 +113,9 @@ public record SwitchboardProperties(@Nullable String defaultTenant, @DefaultValu
 	 * @param replicas the R2DBC URLs of the replicas
 	 * @param username the user of every server of the datasource, in place of the one in the URLs
 	 * @param password the password of every server of the datasource, in place of the one in the
-	 * URLs; any character is fine here (a password inside a URL must be percent-encoded)
+	 * URLs; any character is fine here (a password inside a URL must be percent-encoded). For a
+	 * password that rotates, declare a {@link SwitchboardCredentials} bean instead: it is asked for
+	 * each new connection. Never shown by {@code toString()} or in messages
 	 * @param dialect the SQL dialect; taken from the URL's driver when not set
 	 * @param pool the settings of each of its pools
 	 * @param consistency how reads after a write are served: {@code pin} (to the primary, the
@@ -128,6 +130,17 @@ public record SwitchboardProperties(@Nullable String defaultTenant, @DefaultValu
 			@Nullable SQLDialect dialect, @DefaultValue Pool pool, @DefaultValue("pin") ReadConsistency consistency,
 			@Nullable Duration maxReplicationLag, @DefaultValue("100ms") Duration causalWait,
 			@DefaultValue("1s") Duration probeInterval, @DefaultValue("true") boolean readsFallBackToPrimary) {
+
+		/** Like the record's own, with the password hidden: properties end up in logs and failure reports. */
+		@Override
+		public String toString() {
+			return "DataSourceProperties[primary=" + this.primary + ", replicas=" + this.replicas + ", username="
+					+ this.username + ", password=" + (this.password != null ? "****" : null) + ", dialect="
+					+ this.dialect + ", pool=" + this.pool + ", consistency=" + this.consistency
+					+ ", maxReplicationLag=" + this.maxReplicationLag + ", causalWait=" + this.causalWait
+					+ ", probeInterval=" + this.probeInterval + ", readsFallBackToPrimary="
+					+ this.readsFallBackToPrimary + "]";
+		}
 	}
 
 	/**
