@@ -42,6 +42,15 @@ final class DirectorySync {
 
 	private boolean started;
 
+	/**
+	 * Whether the last read, and the last change stream, failed: only the first failure of a run
+	 * is a WARN line (a catalog down for a minute would log one per refresh), and the recovery an
+	 * INFO line. Written by the one read or stream at a time.
+	 */
+	private volatile boolean loadFailing;
+
+	private volatile boolean changesFailing;
+
 	DirectorySync(TenantDirectory directory, @Nullable TenantSource source, Duration refreshInterval) {
 		this.directory = directory;
 		this.source = source;
@@ -75,8 +84,22 @@ final class DirectorySync {
 	/** The source's change signals, resubscribed with a growing pause after each end or failure. */
 	private Flux<Object> changes() {
 		return Flux.<Object>defer(() -> this.source.changes().cast(Object.class))
-				.doOnError(failure -> logger.warn("Switchboard: the tenant source's change signals failed, "
-						+ "resubscribing: " + failure))
+				.doOnNext(signal -> {
+					if (this.changesFailing) {
+						this.changesFailing = false;
+						logger.info("Switchboard: the tenant source's change signals are back");
+					}
+				})
+				.doOnError(failure -> {
+					String message = "Switchboard: the tenant source's change signals failed, resubscribing: " + failure;
+					if (this.changesFailing) {
+						logger.debug(message);
+					}
+					else {
+						this.changesFailing = true;
+						logger.warn(message + " (further failures in a row are logged at DEBUG)");
+					}
+				})
 				.retryWhen(Retry.backoff(Long.MAX_VALUE, FIRST_RESUBSCRIBE).maxBackoff(this.refreshInterval)
 						.transientErrors(true))
 				.repeatWhen(ends -> ends.delayElements(this.refreshInterval));
@@ -87,10 +110,23 @@ final class DirectorySync {
 			return Mono.empty();
 		}
 		return Mono.defer(this.source::load)
-				.doOnNext(this::apply)
+				.doOnNext(entries -> {
+					apply(entries);
+					if (this.loadFailing) {
+						this.loadFailing = false;
+						logger.info("Switchboard: the tenant source can be read again");
+					}
+				})
 				.doOnError(failure -> {
-					logger.warn("Switchboard: reading the tenant source failed, the directory keeps its tenants: "
-							+ failure);
+					String message = "Switchboard: reading the tenant source failed, the directory keeps its tenants: "
+							+ failure;
+					if (this.loadFailing) {
+						logger.debug(message);
+					}
+					else {
+						this.loadFailing = true;
+						logger.warn(message + " (further failures in a row are logged at DEBUG)");
+					}
 					this.directory.listener().refreshFailed(failure);
 				})
 				.then();
