@@ -87,4 +87,36 @@ class TenantTableTest {
 		}
 		return id.toString();
 	}
+
+	@Test
+	void withSetsTheChangesAndLeavesTheOriginalAsItWas() {
+		// Random additions and replacements, one or a few at a time, past several doublings of the
+		// table: every version agrees with a HashMap of the same history, and the one before it
+		// still finds what it found.
+		SplittableRandom random = new SplittableRandom(11);
+		Map<TenantId, Integer> expected = new HashMap<>();
+		TenantTable<Integer> table = TenantTable.copyOf(Map.of());
+		for (int round = 0; round < 3_000; round++) {
+			Map<TenantId, Integer> changes = new HashMap<>();
+			int count = 1 + random.nextInt(3);
+			for (int i = 0; i < count; i++) {
+				TenantId id = TenantId.of("t" + random.nextInt(4_000));
+				changes.put(id, round);
+			}
+			Map<TenantId, Integer> before = new HashMap<>(expected);
+			TenantTable<Integer> previous = table;
+			table = table.with(changes);
+			expected.putAll(changes);
+			assertThat(table.size()).isEqualTo(expected.size());
+			for (TenantId id : changes.keySet()) {
+				assertThat(table.get(id)).isEqualTo(expected.get(id));
+				assertThat(previous.get(id)).isEqualTo(before.get(id));
+			}
+		}
+		TenantTable<Integer> last = table;
+		expected.forEach((id, value) -> assertThat(last.get(id)).isEqualTo(value));
+		Map<TenantId, Integer> seen = new HashMap<>();
+		last.forEach(seen::put);
+		assertThat(seen).isEqualTo(expected);
+	}
 }

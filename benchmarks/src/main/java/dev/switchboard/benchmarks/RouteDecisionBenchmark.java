@@ -95,7 +95,8 @@ public class RouteDecisionBenchmark {
 
 	private TenantRegistry registry;
 
-	private RoutingConnectionFactory switchboard;
+	/** Package-private for {@link DirectoryChurnBenchmark}, whose writer changes its directory. */
+	RoutingConnectionFactory switchboard;
 
 	private TenantRoutingConnectionFactory spring;
 

@@ -98,15 +98,18 @@ final class CancelShield<T> implements CoreSubscriber<T>, Subscription {
 			@Nullable RoutedConnection connection, @Nullable Drains drains, boolean end, @Nullable String sql) {
 		int admitted = drains == null ? Drains.UNCOUNTED : end ? drains.admitEnd() : drains.admit();
 		if (admitted == Drains.REFUSED) {
-			Operators.error(actual, classified(drains.refusal(), connection, sql));
+			Operators.error(actual, classified(drains.refusal(), kind, connection, sql));
 			return;
 		}
-		Throwable conflict = connection != null ? connection.conflict(actual.currentContext()) : null;
+		// A statement's caller must name the connection's tenant; a single exchange (a BEGIN, a
+		// release) only has its failures classified by the connection.
+		Throwable conflict = connection != null && kind == Kind.RESULTS ? connection.conflict(actual.currentContext())
+				: null;
 		if (conflict != null) {
 			if (admitted == Drains.COUNTED) {
 				drains.ended();
 			}
-			Operators.error(actual, classified(conflict, connection, sql));
+			Operators.error(actual, classified(conflict, kind, connection, sql));
 			return;
 		}
 		((Publisher<T>) source).subscribe(new CancelShield<>(actual, kind, connection, drains,
@@ -114,13 +117,18 @@ final class CancelShield<T> implements CoreSubscriber<T>, Subscription {
 	}
 
 	/**
-	 * A statement's failure as its connection classifies it (see
-	 * {@link RoutedConnection#classifyStatement}); unchanged without a connection. Here rather than
-	 * in an {@code onErrorMap} after the shield: that operator cost a statement three objects and
-	 * 100 bytes (issue 20).
+	 * A failure as its connection classifies it: a statement's by
+	 * {@link RoutedConnection#classifyStatement}, a single exchange's by
+	 * {@link RoutedConnection#classify}; unchanged without a connection. Here rather than in an
+	 * {@code onErrorMap} after the shield: that operator cost a statement three objects and 100
+	 * bytes, and the release of its connection as much again (issue 20).
 	 */
-	private static Throwable classified(Throwable failure, @Nullable RoutedConnection connection, @Nullable String sql) {
-		return connection != null ? connection.classifyStatement(failure, sql) : failure;
+	private static Throwable classified(Throwable failure, Kind kind, @Nullable RoutedConnection connection,
+			@Nullable String sql) {
+		if (connection == null) {
+			return failure;
+		}
+		return kind == Kind.RESULTS ? connection.classifyStatement(failure, sql) : connection.classify(failure);
 	}
 
 	/**
@@ -146,7 +154,19 @@ final class CancelShield<T> implements CoreSubscriber<T>, Subscription {
 	 * @return the shielded publisher
 	 */
 	static <T> Mono<T> one(Publisher<T> source, @Nullable Drains drains) {
-		return Shielded.assemble(source, drains, false);
+		return Shielded.assemble(source, drains, false, null);
+	}
+
+	/**
+	 * {@link #one(Publisher, Drains)}, its failures and its refusal classified by
+	 * {@code connection} ({@link RoutedConnection#classify}).
+	 * @param source the driver's publisher
+	 * @param drains what counts the exchange while it runs on after a cancel, or {@code null}
+	 * @param connection the connection that classifies the failures
+	 * @return the shielded publisher
+	 */
+	static <T> Mono<T> oneClassified(Publisher<T> source, @Nullable Drains drains, RoutedConnection connection) {
+		return Shielded.assemble(source, drains, false, connection);
 	}
 
 	/**
@@ -158,7 +178,18 @@ final class CancelShield<T> implements CoreSubscriber<T>, Subscription {
 	 * @return the shielded publisher
 	 */
 	static <T> Mono<T> end(Publisher<T> source, Drains drains) {
-		return Shielded.assemble(source, drains, true);
+		return Shielded.assemble(source, drains, true, null);
+	}
+
+	/**
+	 * {@link #end(Publisher, Drains)}, its failures and its refusal classified by
+	 * {@code connection} ({@link RoutedConnection#classify}).
+	 * @param source the driver's publisher
+	 * @param connection the connection: its drains, and what classifies the failures
+	 * @return the shielded publisher
+	 */
+	static <T> Mono<T> endClassified(Publisher<T> source, RoutedConnection connection) {
+		return Shielded.assemble(source, connection, true, connection);
 	}
 
 	/**
@@ -216,7 +247,7 @@ final class CancelShield<T> implements CoreSubscriber<T>, Subscription {
 	public void onError(Throwable failure) {
 		// A drained exchange has no subscriber left to tell.
 		if ((terminate() & CANCELLED) == 0) {
-			this.actual.onError(classified(failure, this.connection, this.sql));
+			this.actual.onError(classified(failure, this.kind, this.connection, this.sql));
 		}
 	}
 
@@ -293,19 +324,25 @@ final class CancelShield<T> implements CoreSubscriber<T>, Subscription {
 		/** An end of a transaction, which a sealed connection still admits. */
 		private final boolean end;
 
-		private Shielded(Publisher<? extends T> source, @Nullable Drains drains, boolean end) {
+		/** Classifies the failures, or {@code null} to pass them as they are. */
+		private final @Nullable RoutedConnection classifier;
+
+		private Shielded(Publisher<? extends T> source, @Nullable Drains drains, boolean end,
+				@Nullable RoutedConnection classifier) {
 			this.source = source;
 			this.drains = drains;
 			this.end = end;
+			this.classifier = classifier;
 		}
 
-		static <T> Mono<T> assemble(Publisher<? extends T> source, @Nullable Drains drains, boolean end) {
-			return onAssembly(new Shielded<>(source, drains, end));
+		static <T> Mono<T> assemble(Publisher<? extends T> source, @Nullable Drains drains, boolean end,
+				@Nullable RoutedConnection classifier) {
+			return onAssembly(new Shielded<>(source, drains, end, classifier));
 		}
 
 		@Override
 		public void subscribe(CoreSubscriber<? super T> actual) {
-			admit(this.source, actual, Kind.ONE, null, this.drains, this.end, null);
+			admit(this.source, actual, Kind.ONE, this.classifier, this.drains, this.end, null);
 		}
 	}
 

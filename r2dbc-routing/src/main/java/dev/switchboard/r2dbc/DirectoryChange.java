@@ -1,6 +1,7 @@
 package dev.switchboard.r2dbc;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -18,8 +19,8 @@ final class DirectoryChange {
 
 	private final DirectorySnapshot base;
 
-	/** Copied on the first edit. */
-	private @Nullable Map<TenantId, Tenancy> tenancies;
+	/** What this change sets, over the base's table. */
+	private final Map<TenantId, Tenancy> edits = new LinkedHashMap<>();
 
 	/** The listener calls, in order, made once the snapshot is published. */
 	private final List<Event> events = new ArrayList<>();
@@ -33,7 +34,8 @@ final class DirectoryChange {
 
 	/** The tenant as this change has it so far: a tenancy, a tombstone, or {@code null}. */
 	@Nullable Tenancy get(TenantId tenant) {
-		return this.tenancies != null ? this.tenancies.get(tenant) : this.base.get(tenant);
+		Tenancy edited = this.edits.get(tenant);
+		return edited != null ? edited : this.base.get(tenant);
 	}
 
 	boolean hasDataSource(String name) {
@@ -70,7 +72,8 @@ final class DirectoryChange {
 
 	/** The snapshot to publish: the base itself when nothing changed. */
 	DirectorySnapshot result() {
-		return this.tenancies == null ? this.base : new DirectorySnapshot(this.tenancies, this.base.dataSources);
+		return this.edits.isEmpty() ? this.base
+				: new DirectorySnapshot(this.base.table.with(this.edits), this.base.dataSources);
 	}
 
 	List<Tenancy> retired() {
@@ -82,10 +85,7 @@ final class DirectoryChange {
 	}
 
 	private void put(TenantId tenant, Tenancy tenancy) {
-		if (this.tenancies == null) {
-			this.tenancies = this.base.copyTenancies();
-		}
-		this.tenancies.put(tenant, tenancy);
+		this.edits.put(tenant, tenancy);
 	}
 
 	private Tenancy requireActive(TenantId tenant) {

@@ -1,8 +1,9 @@
 package dev.switchboard.r2dbc;
 
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
-import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -15,39 +16,35 @@ import org.jspecify.annotations.Nullable;
 /**
  * What a {@link TenantDirectory} holds at one moment: never changed once published, replaced as a
  * whole on every change (copy-on-write), so that a lookup reads one consistent table without a
- * lock. The routing path reads only {@link #table}.
+ * lock. The routing path reads only {@link #table}. A change copies the table's arrays and sets
+ * what changed ({@link TenantTable#with}): a few array copies, not a rebuild from a map.
  */
 final class DirectorySnapshot {
 
-	static final DirectorySnapshot EMPTY = new DirectorySnapshot(Map.of(), Map.of());
-
-	/** Every tenant, tombstones included, for the routing path. */
+	/** Every tenant, tombstones included. */
 	final TenantTable<Tenancy> table;
 
-	/** The same entries, to build the next snapshot from. */
-	final Map<TenantId, Tenancy> tenancies;
-
-	/** By name, in the order they were added. */
+	/** By name, in the order they were added; unmodifiable. */
 	final Map<String, DataSource> dataSources;
 
 	/** Computed on first use: only tools ask. A race computes it twice, the same. */
 	private @Nullable Set<TenantId> active;
 
-	DirectorySnapshot(Map<TenantId, Tenancy> tenancies, Map<String, DataSource> dataSources) {
-		this.tenancies = Collections.unmodifiableMap(tenancies);
+	DirectorySnapshot(TenantTable<Tenancy> table, Map<String, DataSource> dataSources) {
+		this.table = table;
 		this.dataSources = Collections.unmodifiableMap(dataSources);
-		this.table = TenantTable.copyOf(tenancies);
 	}
 
 	@Nullable Tenancy get(TenantId tenant) {
 		return this.table.get(tenant);
 	}
 
+	/** The tenants that are not offboarded, in order. */
 	Set<TenantId> active() {
 		Set<TenantId> active = this.active;
 		if (active == null) {
 			TreeSet<TenantId> ids = new TreeSet<>();
-			this.tenancies.forEach((id, tenancy) -> {
+			this.table.forEach((id, tenancy) -> {
 				if (!tenancy.isTombstone()) {
 					ids.add(id);
 				}
@@ -58,27 +55,30 @@ final class DirectorySnapshot {
 		return active;
 	}
 
+	/** Every tenancy and tombstone, in no particular order. */
+	List<Tenancy> tenancies() {
+		List<Tenancy> all = new ArrayList<>(this.table.size());
+		this.table.forEach((id, tenancy) -> all.add(tenancy));
+		return all;
+	}
+
 	Collection<DataSource> dataSources() {
 		return this.dataSources.values();
 	}
 
-	/** Whether an active tenant lives on the datasource named {@code name}. */
+	/** Whether a tenant that is not offboarded lives on the datasource named {@code name}. */
 	boolean serves(String name) {
-		for (Tenancy tenancy : this.tenancies.values()) {
+		boolean[] serves = new boolean[1];
+		this.table.forEach((id, tenancy) -> {
 			if (tenancy.placement != null && tenancy.placement.dataSource().equals(name)) {
-				return true;
+				serves[0] = true;
 			}
-		}
-		return false;
+		});
+		return serves[0];
 	}
 
-	/** A mutable copy of the tenancies, to change and publish. */
-	Map<TenantId, Tenancy> copyTenancies() {
-		return new LinkedHashMap<>(this.tenancies);
-	}
-
-	/** A mutable copy of the datasources, to change and publish. */
-	Map<String, DataSource> copyDataSources() {
-		return new LinkedHashMap<>(this.dataSources);
+	/** This snapshot with other datasources. */
+	DirectorySnapshot withDataSources(Map<String, DataSource> dataSources) {
+		return new DirectorySnapshot(this.table, dataSources);
 	}
 }

@@ -77,7 +77,8 @@ final class DirectorySync {
 		return Flux.<Object>defer(() -> this.source.changes().cast(Object.class))
 				.doOnError(failure -> logger.warn("Switchboard: the tenant source's change signals failed, "
 						+ "resubscribing: " + failure))
-				.retryWhen(Retry.backoff(Long.MAX_VALUE, FIRST_RESUBSCRIBE).maxBackoff(this.refreshInterval))
+				.retryWhen(Retry.backoff(Long.MAX_VALUE, FIRST_RESUBSCRIBE).maxBackoff(this.refreshInterval)
+						.transientErrors(true))
 				.repeatWhen(ends -> ends.delayElements(this.refreshInterval));
 	}
 
@@ -115,11 +116,11 @@ final class DirectorySync {
 					rejected.add(new String[] { entry.tenant(), failure.getMessage() });
 				}
 			}
-			for (TenantId tenant : this.directory.snapshot().tenancies.keySet()) {
-				Tenancy tenancy = change.get(tenant);
+			for (Tenancy known : this.directory.snapshot().tenancies()) {
+				Tenancy tenancy = change.get(known.tenant);
 				if (tenancy != null && tenancy.origin == Tenancy.Origin.SOURCE && !tenancy.isTombstone()
-						&& !listed.contains(tenant)) {
-					change.offboard(tenant, Tenancy.Origin.SOURCE);
+						&& !listed.contains(known.tenant)) {
+					change.offboard(known.tenant, Tenancy.Origin.SOURCE);
 				}
 			}
 		}).subscribe(null, failure -> {

@@ -253,7 +253,7 @@ public sealed class RoutedConnection extends Drains implements Connection, Wrapp
 	 * release waits for it. Refused once the transaction ended.
 	 */
 	<T> Mono<T> guard(Publisher<T> publisher) {
-		return CancelShield.one(publisher, this).onErrorMap(this::classify);
+		return CancelShield.oneClassified(publisher, this, this);
 	}
 
 	/**
@@ -261,7 +261,7 @@ public sealed class RoutedConnection extends Drains implements Connection, Wrapp
 	 * the isolation level or autocommit after the commit.
 	 */
 	private <T> Mono<T> session(Publisher<T> publisher) {
-		return CancelShield.end(publisher, this).onErrorMap(this::classify);
+		return CancelShield.endClassified(publisher, this);
 	}
 
 	/**
@@ -371,7 +371,7 @@ public sealed class RoutedConnection extends Drains implements Connection, Wrapp
 		}
 		// Shielded: a release, once asked for, runs to its end even if its subscriber cancels. Not
 		// counted as a drain: it is what waits for them.
-		return CancelShield.one(whenQuiet(release), null).onErrorMap(this::classify);
+		return CancelShield.oneClassified(whenQuiet(release), null, this);
 	}
 
 	private void settle() {

@@ -4,6 +4,7 @@ import java.io.Closeable;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -175,7 +176,7 @@ public final class TenantDirectory implements DataSourceRegistry, AsyncDisposabl
 	 */
 	public List<DirectoryEntry> entries() {
 		List<DirectoryEntry> entries = new ArrayList<>();
-		this.snapshot.tenancies.values().forEach(tenancy -> entries.add(DirectoryEntry.of(tenancy, false)));
+		this.snapshot.tenancies().forEach(tenancy -> entries.add(DirectoryEntry.of(tenancy, false)));
 		this.retiring.forEach(tenancy -> entries.add(DirectoryEntry.of(tenancy, true)));
 		entries.sort(DirectoryEntry.ORDER);
 		return entries;
@@ -248,9 +249,9 @@ public final class TenantDirectory implements DataSourceRegistry, AsyncDisposabl
 					throw new DirectoryException(DirectoryException.Reason.DATASOURCE_EXISTS, null,
 							"datasource '" + dataSource.name() + "' is registered already");
 				}
-				Map<String, DataSource> dataSources = current.copyDataSources();
+				Map<String, DataSource> dataSources = new LinkedHashMap<>(current.dataSources);
 				dataSources.put(dataSource.name(), dataSource);
-				this.snapshot = new DirectorySnapshot(current.tenancies, dataSources);
+				this.snapshot = current.withDataSources(dataSources);
 			}
 			this.listener.dataSourceAdded(dataSource.name());
 		});
@@ -279,9 +280,9 @@ public final class TenantDirectory implements DataSourceRegistry, AsyncDisposabl
 					throw new DirectoryException(DirectoryException.Reason.DATASOURCE_IN_USE, null, "datasource '"
 							+ name + "' still serves tenants: move or offboard them first");
 				}
-				Map<String, DataSource> dataSources = current.copyDataSources();
+				Map<String, DataSource> dataSources = new LinkedHashMap<>(current.dataSources);
 				dataSources.remove(name);
-				this.snapshot = new DirectorySnapshot(current.tenancies, dataSources);
+				this.snapshot = current.withDataSources(dataSources);
 				this.retiring.forEach(tenancy -> {
 					if (tenancy.dataSource == removed) {
 						leaving.add(tenancy.drained());

@@ -10,6 +10,7 @@ import dev.switchboard.api.DataError;
 import dev.switchboard.api.DataSource;
 import dev.switchboard.api.DataSourceRegistry;
 import dev.switchboard.api.TenantId;
+import dev.switchboard.api.TenantTable;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -145,7 +146,7 @@ public final class TenantDirectoryBuilder {
 		if (!problems.isEmpty()) {
 			throw new IllegalStateException(String.join("; ", problems));
 		}
-		return new TenantDirectory(new DirectorySnapshot(tenancies, new LinkedHashMap<>(this.dataSources)),
+		return new TenantDirectory(new DirectorySnapshot(TenantTable.copyOf(tenancies), new LinkedHashMap<>(this.dataSources)),
 				this.defaultTenant, this.listener, this.source, this.refreshInterval, over);
 	}
 }
