@@ -74,12 +74,12 @@ public record SwitchboardProperties(@Nullable String defaultTenant, @DefaultValu
 	}
 
 	/**
-	 * The catalog table of tenants, with one row per tenant: its id, its datasource and its state
-	 * ({@code active} or {@code offboarded}).
+	 * The catalog table of tenants, with one row per tenant: {@code tenant_id}, {@code datasource}
+	 * and {@code state} ({@code active} or {@code offboarded}); see {@code TableTenantSource}.
 	 * @param datasource the catalog datasource, one of {@code switchboard.datasources}
 	 * @param name the table's name, optionally qualified by its schema
-	 * @param refreshInterval how often the table is read again; on PostgreSQL a change is also
-	 * signalled at once
+	 * @param refreshInterval how often the table is read again; on PostgreSQL, a table with the
+	 * trigger of {@code TableTenantSource.ddl} also signals each change at once
 	 */
 	public record Table(@Nullable String datasource, @DefaultValue("switchboard_tenants") String name,
 			@DefaultValue("30s") Duration refreshInterval) {
