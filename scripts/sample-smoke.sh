@@ -8,6 +8,7 @@
 #    while the lagging replica, read directly, still misses it (the control);
 #  - a replica killed and started again through the sample's admin API, reads served meanwhile;
 #  - the tenant comes from a token of the sample's /dev/tokens (its "tenant" claim); a request without one gets 401;
+#  - a tenant inserted into the catalog table is served within 2 s, without a restart, and listed by /actuator/switchboard;
 # then stops the service and checks that its servers are gone: no process, no port, no data folder.
 # Prints the time from start to the first HTTP 200.
 set -euo pipefail
@@ -111,6 +112,25 @@ status=$(status_of "$base/notes")
 [ "$status" = 401 ]; check "a request without a token gets 401" $? "got $status"
 status=$(status_of "$base/notes" -H "Authorization: Bearer $(curl -fsS -X POST "$base/dev/tokens?tenant=hooli")")
 [ "$status" = 404 ]; check "a token for a tenant nobody onboarded gets 404" $? "got $status"
+
+# Onboarding: a tenant inserted into the catalog table (on the PostgreSQL primary, past Switchboard) is
+# served without a restart, woken by the table's NOTIFY trigger (the refresh interval is 30 s).
+initech="Authorization: Bearer $(curl -fsS -X POST "$base/dev/tokens?tenant=initech")"
+status=$(status_of "$base/notes" -H "$initech")
+[ "$status" = 404 ]; check "initech, not in the catalog yet, gets 404" $? "got $status"
+added=$(call -X POST "$base/sample/catalog?tenant=initech&datasource=acme-db")
+inserted=$(date +%s%N)
+for _ in $(seq 1 100); do
+	status=$(status_of "$base/notes" -H "$initech")
+	[ "$status" = 200 ] && break
+	sleep 0.05
+done
+onboarded_ms=$(( ($(date +%s%N) - inserted) / 1000000 ))
+[[ $(body "$added") == *'"rows":1'* && $status == 200 && $onboarded_ms -le 2000 ]]
+check "initech inserted into the catalog is served after ${onboarded_ms} ms (at most 2000)" $? "$status / $(body "$added")"
+directory=$(body "$(call "$base/actuator/switchboard")")
+[[ $directory == *'{"id":"initech","placement":"acme-db","state":"ACTIVE"'* ]]
+check "/actuator/switchboard lists initech on acme-db" $? "$directory"
 
 # Stop the service; every server must go with it.
 kill "$pid"

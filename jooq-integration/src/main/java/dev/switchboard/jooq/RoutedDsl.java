@@ -1,10 +1,12 @@
 package dev.switchboard.jooq;
 
+import java.util.Collection;
 import java.util.EnumSet;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
 import java.util.function.UnaryOperator;
 
 import dev.switchboard.api.AccessIntent;
@@ -26,7 +28,8 @@ import org.jspecify.annotations.Nullable;
 /**
  * The jOOQ side of Switchboard: every {@link DSLContext} the application uses, built once at boot
  * over a {@link RoutingConnectionFactory}, each with its datasource's {@link SQLDialect} and
- * {@link Settings}, and each with the {@link ReactorSubscriberProvider} installed.
+ * {@link Settings}, and each with the {@link ReactorSubscriberProvider} installed. A datasource
+ * added to the tenant directory after boot gets its contexts on first use.
  *
  * <p>Two entry points:
  * <ol>
@@ -42,7 +45,22 @@ public final class RoutedDsl {
 
 	private final RoutingConnectionFactory routing;
 
-	private final Map<DataSource, DialectContexts> contexts;
+	/**
+	 * The contexts of each datasource: built at boot for those registered then, on first use for
+	 * one added to the directory later; looked up without a lock.
+	 */
+	private final ConcurrentMap<DataSource, DialectContexts> contexts;
+
+	/** The dialects set on the builder, by datasource name, for datasources added later. */
+	private final Map<String, SQLDialect> configured;
+
+	private final Settings settings;
+
+	private final ConnectionFactory calls;
+
+	private final ConnectionFactory reads;
+
+	private final ConnectionFactory writes;
 
 	private final @Nullable DSLContext dsl;
 
@@ -50,25 +68,50 @@ public final class RoutedDsl {
 
 	private final TenantDatabase database;
 
-	private RoutedDsl(RoutingConnectionFactory routing, Map<DataSource, SQLDialect> dialects, Settings settings,
-			UnaryOperator<ConnectionFactory> decorator) {
+	private RoutedDsl(RoutingConnectionFactory routing, Map<DataSource, SQLDialect> dialects,
+			Map<String, SQLDialect> configured, Settings settings, UnaryOperator<ConnectionFactory> decorator) {
 		this.routing = routing;
+		this.configured = Map.copyOf(configured);
+		this.settings = settings;
 		ConnectionFactory rendering = decorator.apply(new DeferredConnectionFactory(routing, IntentSource.RENDERING));
-		ConnectionFactory calls = decorator.apply(new DeferredConnectionFactory(routing, IntentSource.CALL));
-		ConnectionFactory reads = decorator.apply(new DeferredConnectionFactory(routing, IntentSource.READ));
-		ConnectionFactory writes = decorator.apply(new DeferredConnectionFactory(routing, IntentSource.WRITE));
-		Map<DataSource, DialectContexts> built = new HashMap<>();
-		dialects.forEach((dataSource, dialect) -> built.put(dataSource, new DialectContexts(dataSource, dialect,
-				DSL.using(configuration(calls, dialect, settings)),
-				DSL.using(configuration(reads, dialect, settings)),
-				DSL.using(configuration(writes, dialect, settings)),
-				configuration(routing.forIntent(AccessIntent.WRITE), dialect, settings))));
-		this.contexts = Map.copyOf(built);
+		this.calls = decorator.apply(new DeferredConnectionFactory(routing, IntentSource.CALL));
+		this.reads = decorator.apply(new DeferredConnectionFactory(routing, IntentSource.READ));
+		this.writes = decorator.apply(new DeferredConnectionFactory(routing, IntentSource.WRITE));
+		this.contexts = new ConcurrentHashMap<>();
+		dialects.forEach((dataSource, dialect) -> this.contexts.put(dataSource, build(dataSource, dialect)));
 		this.dialects = Set.copyOf(EnumSet.copyOf(dialects.values()));
 		this.dsl = this.dialects.size() == 1
 				? DSL.using(inferringConfiguration(rendering, this.dialects.iterator().next(), settings))
 				: null;
-		this.database = new TenantDatabase(routing, this.contexts);
+		this.database = new TenantDatabase(routing, this::contexts);
+	}
+
+	private DialectContexts build(DataSource dataSource, SQLDialect dialect) {
+		return new DialectContexts(dataSource, dialect,
+				DSL.using(configuration(this.calls, dialect, this.settings)),
+				DSL.using(configuration(this.reads, dialect, this.settings)),
+				DSL.using(configuration(this.writes, dialect, this.settings)),
+				configuration(this.routing.forIntent(AccessIntent.WRITE), dialect, this.settings));
+	}
+
+	/**
+	 * The contexts of a datasource the routing resolved a tenant to; built on first use for a
+	 * datasource added to the directory after boot, with the dialect set on the builder for its
+	 * name, else the one its primary reports.
+	 */
+	DialectContexts contexts(DataSource dataSource) {
+		DialectContexts found = this.contexts.get(dataSource);
+		return found != null ? found : added(dataSource);
+	}
+
+	private DialectContexts added(DataSource dataSource) {
+		// Forget the datasources removed since: they hold a removed datasource's pools from collection.
+		Collection<DataSource> registered = this.routing.registry().dataSources();
+		this.contexts.keySet().removeIf(known -> !registered.contains(known));
+		return this.contexts.computeIfAbsent(dataSource, added -> {
+			SQLDialect dialect = this.configured.get(added.name());
+			return build(added, dialect != null ? dialect : Builder.detect(added));
+		});
 	}
 
 	private static Configuration inferringConfiguration(ConnectionFactory factory, SQLDialect dialect, Settings settings) {
@@ -109,6 +152,8 @@ public final class RoutedDsl {
 	 * connection, and then never releases that connection. {@link TenantDatabase} guards against
 	 * that; with this context, a connection is only refused when jOOQ cancels its connection
 	 * subscription.
+	 * <p>A datasource added to the tenant directory later must use the same dialect: this context
+	 * renders every query in it.
 	 * @return the routed context
 	 * @throws IllegalStateException if the datasources use more than one dialect; use
 	 * {@link #database()} then
@@ -134,13 +179,16 @@ public final class RoutedDsl {
 	 * directly; statements still go through routing and need a routing context.
 	 * @param dataSource a registered datasource
 	 * @param intent the intent assumed when the pipeline declares none
-	 * @return the context, built at boot
+	 * @return the context, built at boot, or on first use for a datasource added later
 	 * @throws IllegalArgumentException if the datasource is not registered
 	 */
 	public DSLContext dsl(DataSource dataSource, AccessIntent intent) {
 		DialectContexts found = this.contexts.get(dataSource);
 		if (found == null) {
-			throw new IllegalArgumentException("datasource '" + dataSource.name() + "' is not registered");
+			if (!this.routing.registry().dataSources().contains(dataSource)) {
+				throw new IllegalArgumentException("datasource '" + dataSource.name() + "' is not registered");
+			}
+			found = added(dataSource);
 		}
 		return found.forIntent(intent);
 	}
@@ -254,7 +302,7 @@ public final class RoutedDsl {
 			if (resolved.isEmpty()) {
 				throw new IllegalStateException("the routing factory has no datasource");
 			}
-			return new RoutedDsl(this.routing, resolved, this.settings, this.decorator);
+			return new RoutedDsl(this.routing, resolved, this.dialects, this.settings, this.decorator);
 		}
 
 		private static SQLDialect detect(DataSource dataSource) {

@@ -1,6 +1,5 @@
 package dev.switchboard.jooq;
 
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -44,7 +43,8 @@ import reactor.util.context.ContextView;
  * with {@link DataError.Kind#MISSING_CONTEXT}, {@link DataError.Kind#UNKNOWN_TENANT}, or the
  * {@link DataError.Kind#INVALID_TENANT_ID} or {@link DataError.Kind#INVALID_CAUSAL_TOKEN} of a
  * context written for a bad id or token), picks the
- * {@code DSLContext} built at boot for the tenant's datasource and intent, and runs the work.
+ * {@code DSLContext} built for the tenant's datasource and intent (at boot, or when a datasource
+ * added later is first used), and runs the work.
  * Inside {@link #transactional}, every call for the same tenant runs on the transaction's
  * connection; a call for another tenant fails with {@link DataError.Kind#ROUTING_CONFLICT} and
  * rolls the transaction back. Thread-safe.
@@ -53,9 +53,10 @@ public final class TenantDatabase {
 
 	private final RoutingConnectionFactory routing;
 
-	private final Map<DataSource, DialectContexts> contexts;
+	/** The contexts of a datasource: {@link RoutedDsl}'s, built at boot or when the datasource was added. */
+	private final Function<DataSource, DialectContexts> contexts;
 
-	TenantDatabase(RoutingConnectionFactory routing, Map<DataSource, DialectContexts> contexts) {
+	TenantDatabase(RoutingConnectionFactory routing, Function<DataSource, DialectContexts> contexts) {
 		this.routing = routing;
 		this.contexts = contexts;
 	}
@@ -240,7 +241,7 @@ public final class TenantDatabase {
 	private <T> Flux<T> savepoint(TransactionScope transaction, Function<DSLContext, ? extends Publisher<T>> work) {
 		String name = "switchboard_" + transaction.nextSavepoint();
 		Connection connection = transaction.connection;
-		DialectContexts contexts = this.contexts.get(transaction.binding.dataSource());
+		DialectContexts contexts = this.contexts.apply(transaction.binding.dataSource());
 		return Flux.usingWhen(Mono.defer(() -> {
 					ScopedConnection scoped = transaction.scope.open();
 					// Until usingWhen holds the scope, ending it is here: the enclosing scope waits for it. A
@@ -310,7 +311,7 @@ public final class TenantDatabase {
 			return Scope.failed(failure);
 		}
 		TransactionScope transaction = TransactionScope.find(context);
-		return new Scope(resolved.tenant(), this.contexts.get(resolved.dataSource()),
+		return new Scope(resolved.tenant(), this.contexts.apply(resolved.dataSource()),
 				transaction != null ? transaction.dsl : null, null);
 	}
 

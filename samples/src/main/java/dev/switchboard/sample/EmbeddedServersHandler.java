@@ -8,6 +8,7 @@ import dev.switchboard.embedded.EmbeddedTopology;
 import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.ConnectionFactories;
 import io.r2dbc.spi.ConnectionFactory;
+import io.r2dbc.spi.Result;
 import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
@@ -48,6 +49,7 @@ class EmbeddedServersHandler {
 				.POST("/sample/servers/{server}/kill", request -> change(request, this.topology::kill))
 				.POST("/sample/servers/{server}/start", request -> change(request, this.topology::start))
 				.GET("/sample/servers/{server}/notes", this::notesOn)
+				.POST("/sample/catalog", this::addToCatalog)
 				.build();
 	}
 
@@ -84,6 +86,30 @@ class EmbeddedServersHandler {
 				Connection::close);
 		return ServerResponse.ok().contentType(MediaType.APPLICATION_JSON).header(ServedBy.HEADER, server.name() + " (direct)")
 			.body(notes, Map.class);
+	}
+
+	/**
+	 * Insert a row into the tenant catalog on the PostgreSQL primary, with a connection of its own,
+	 * as {@code psql} would: {@code POST /sample/catalog?tenant=initech&datasource=acme-db}. The
+	 * directory learns of it from the catalog (its NOTIFY trigger, else the next refresh), not from
+	 * this handler.
+	 */
+	Mono<ServerResponse> addToCatalog(ServerRequest request) {
+		String tenant = request.queryParam("tenant").orElse(null);
+		String dataSource = request.queryParam("datasource").orElse("acme-db");
+		if (tenant == null) {
+			return ServerResponse.badRequest().bodyValue("name the tenant: POST /sample/catalog?tenant=initech&datasource=acme-db\n");
+		}
+		ConnectionFactory direct = ConnectionFactories.get(url(this.topology.server("postgres-primary")));
+		Mono<Long> inserted = Mono.usingWhen(direct.create(),
+				connection -> Flux.from(connection.createStatement("INSERT INTO " + EmbeddedDatabases.CATALOG
+								+ " (tenant_id, datasource, state) VALUES ($1, $2, 'active')"
+								+ " ON CONFLICT (tenant_id) DO UPDATE SET datasource = EXCLUDED.datasource, state = 'active'")
+						.bind("$1", tenant).bind("$2", dataSource).execute())
+					.flatMap(Result::getRowsUpdated).reduce(0L, Long::sum),
+				Connection::close);
+		return inserted.flatMap(rows -> ServerResponse.ok().contentType(MediaType.APPLICATION_JSON)
+				.bodyValue(Map.of("tenant", tenant, "datasource", dataSource, "rows", rows)));
 	}
 
 	private Map<String, Object> describe(EmbeddedTopology.Server server) {

@@ -1,11 +1,16 @@
 package dev.switchboard.spring;
 
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Supplier;
 
 import dev.switchboard.api.DataSource;
 import dev.switchboard.api.DataSourceRegistry;
 import dev.switchboard.api.TargetStatus;
+import dev.switchboard.r2dbc.DirectoryListener;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.binder.MeterBinder;
@@ -23,21 +28,58 @@ import org.springframework.boot.r2dbc.metrics.ConnectionPoolMetrics;
  *
  * <p>Boot's binder takes the r2dbc-pool {@link ConnectionPool} itself, which is what each target's
  * connection factory is ({@code RoutingConnectionFactory.pools()} lists only the pools' gauges).
+ *
+ * <p>A datasource added to the tenant directory at runtime is metered as soon as it is added, one
+ * removed loses its meters: this binder is a {@link DirectoryListener} of the directory. The
+ * registry is asked for when meters are bound, not when this binder is built, since the directory
+ * is built with its listeners. Thread-safe.
  */
-final class PoolMetricsBinder implements MeterBinder {
+final class PoolMetricsBinder implements MeterBinder, DirectoryListener {
 
-	private final DataSourceRegistry registry;
+	private final Supplier<DataSourceRegistry> registry;
 
-	PoolMetricsBinder(DataSourceRegistry registry) {
+	/** Every meter registry bound so far, for the datasources added later. */
+	private final List<MeterRegistry> bound = new CopyOnWriteArrayList<>();
+
+	PoolMetricsBinder(Supplier<DataSourceRegistry> registry) {
 		this.registry = registry;
 	}
 
 	@Override
 	public void bindTo(MeterRegistry meters) {
-		for (DataSource dataSource : this.registry.dataSources()) {
-			bind(meters, dataSource.primary());
-			dataSource.replicas().forEach(replica -> bind(meters, replica));
+		this.bound.add(meters);
+		for (DataSource dataSource : this.registry.get().dataSources()) {
+			bind(meters, dataSource);
 		}
+	}
+
+	@Override
+	public void dataSourceAdded(String name) {
+		if (this.bound.isEmpty()) {
+			return;
+		}
+		for (DataSource dataSource : this.registry.get().dataSources()) {
+			if (dataSource.name().equals(name)) {
+				this.bound.forEach(meters -> bind(meters, dataSource));
+			}
+		}
+	}
+
+	@Override
+	public void dataSourceRemoved(String name) {
+		for (MeterRegistry meters : this.bound) {
+			for (Meter meter : meters.getMeters()) {
+				if (name.equals(meter.getId().getTag("datasource")) && (meter.getId().getName().startsWith("r2dbc.pool.")
+						|| meter.getId().getName().startsWith("switchboard.target."))) {
+					meters.remove(meter);
+				}
+			}
+		}
+	}
+
+	private static void bind(MeterRegistry meters, DataSource dataSource) {
+		bind(meters, dataSource.primary());
+		dataSource.replicas().forEach(replica -> bind(meters, replica));
 	}
 
 	private static void bind(MeterRegistry meters, DataSource.Target target) {

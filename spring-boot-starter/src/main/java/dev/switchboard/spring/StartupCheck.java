@@ -29,7 +29,9 @@ import reactor.core.publisher.Mono;
  * datasource (servers, pool sizes, consistency) and a summary; then, unless
  * {@code switchboard.startup.verify} is off, one connection to the primary of every datasource, all
  * at once, so that an unknown host, a refused connection, a rejected password or a missing database
- * stops the start naming the datasource and the cause, instead of a 500 on the first request.
+ * stops the start naming the datasource and the cause, instead of a 500 on the first request. The
+ * catalog datasource of {@code switchboard.directory.source=table} is left out: its first read has
+ * said whether it can be reached, and the start goes on without it.
  */
 final class StartupCheck implements SmartInitializingSingleton {
 
@@ -75,8 +77,10 @@ final class StartupCheck implements SmartInitializingSingleton {
 			logger.info(line);
 		}
 		int tenants = this.properties.tenants() != null ? this.properties.tenants().size() : 0;
+		int routable = this.registry.tenants().size();
 		logger.info("Switchboard: " + this.registry.dataSources().size() + " datasource(s), " + tenants
-				+ " tenant(s) configured" + (this.properties.defaultTenant() != null
+				+ " tenant(s) configured" + (routable != tenants ? ", " + routable + " routable" : "")
+				+ (this.properties.defaultTenant() != null
 						? ", default tenant '" + this.properties.defaultTenant() + "'" : "")
 				+ ", startup verify " + (this.properties.startup().verify() ? "on" : "off"));
 	}
@@ -98,7 +102,12 @@ final class StartupCheck implements SmartInitializingSingleton {
 
 	private void verify() {
 		Duration timeout = this.properties.startup().timeout();
+		// The catalog's first read said already whether it can be reached; a catalog that cannot does
+		// not stop the start (the directory keeps reading it), so it is not asked again here.
+		String catalog = this.properties.directory().source() == SwitchboardProperties.DirectorySource.TABLE
+				? this.properties.directory().table().datasource() : null;
 		List<String> failures = Flux.fromIterable(this.registry.dataSources())
+				.filter(dataSource -> !dataSource.name().equals(catalog))
 				.flatMap(dataSource -> Mono.usingWhen(direct(dataSource.primary().connectionFactory()).create(),
 								connection -> Mono.from(connection.validate(ValidationDepth.REMOTE)), Connection::close)
 						.timeout(timeout)

@@ -1,8 +1,6 @@
 package dev.switchboard.spring;
 
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 import dev.switchboard.api.DataError;
 import dev.switchboard.api.DataSource;
@@ -10,18 +8,17 @@ import dev.switchboard.api.DataSourceRegistry;
 import dev.switchboard.api.TenantId;
 import dev.switchboard.jooq.RoutedDsl;
 import dev.switchboard.jooq.TenantDatabase;
+import dev.switchboard.r2dbc.DirectoryListener;
 import dev.switchboard.r2dbc.RoutingConnectionFactory;
 import dev.switchboard.r2dbc.RoutingListener;
-import dev.switchboard.r2dbc.TenantRegistry;
+import dev.switchboard.r2dbc.TenantDirectory;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.binder.MeterBinder;
 import org.jooq.DSLContext;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
-import org.springframework.boot.health.contributor.CompositeReactiveHealthContributor;
 import org.springframework.boot.health.contributor.ReactiveHealthContributor;
 import org.springframework.boot.health.contributor.ReactiveHealthIndicator;
 import org.springframework.context.annotation.Bean;
@@ -34,8 +31,9 @@ import org.springframework.transaction.reactive.TransactionalOperator;
 import reactor.util.context.ContextView;
 
 /**
- * Builds Switchboard from {@code switchboard.*} properties: the pools and the frozen tenant
- * registry, the {@link RoutingConnectionFactory} (the application's R2DBC
+ * Builds Switchboard from {@code switchboard.*} properties: the pools and the
+ * {@link TenantDirectory} (tenants from the configuration, a catalog table, and the application's
+ * own onboarding), the {@link RoutingConnectionFactory} (the application's R2DBC
  * {@code ConnectionFactory}), the jOOQ {@link RoutedDsl}, {@link TenantDatabase} and, when every
  * datasource shares one dialect, a plain {@link DSLContext}; a reactive transaction manager over
  * the routed factory, which jOOQ joins; a {@code DatabaseClient} that binds each tenant's statements
@@ -69,16 +67,31 @@ public class SwitchboardAutoConfiguration {
 		JooqVersion.check(resourceLoader.getClassLoader());
 	}
 
+	/** INFO lines for the directory's changes; its source's failures are logged where they happen. */
+	@Bean
+	DirectoryListener switchboardDirectoryLog() {
+		return new DirectoryLog();
+	}
+
 	@Bean
 	StartupCheck switchboardStartupCheck(DataSourceRegistry registry, SwitchboardProperties properties) {
 		return new StartupCheck(registry, properties);
 	}
 
+	/**
+	 * The tenant directory the routing factory routes through: the configured datasources and
+	 * tenants, the catalog table with {@code switchboard.directory.source=table} (read once before
+	 * this method returns, at most {@code switchboard.startup.timeout}), and the application's
+	 * programmatic onboarding through this bean. Told to every {@link DirectoryListener} bean.
+	 */
 	@Bean(destroyMethod = "dispose")
 	@ConditionalOnMissingBean(DataSourceRegistry.class)
-	TenantRegistry switchboardTenantRegistry(SwitchboardProperties properties,
-			ObjectProvider<SwitchboardCredentials> credentials) {
-		return RegistryFactory.build(properties, credentials.getIfUnique());
+	TenantDirectory switchboardTenantDirectory(SwitchboardProperties properties,
+			ObjectProvider<DirectoryListener> listeners, ObjectProvider<SwitchboardCredentials> credentials) {
+		TenantDirectory directory = DirectoryFactory.build(properties,
+				DirectoryListeners.of(listeners.orderedStream().toList()), credentials.getIfUnique());
+		DirectoryFactory.start(directory, properties);
+		return directory;
 	}
 
 	@Bean(destroyMethod = "")
@@ -94,9 +107,7 @@ public class SwitchboardAutoConfiguration {
 	RoutedDsl switchboardRoutedDsl(RoutingConnectionFactory routing, SwitchboardProperties properties) {
 		// No decorator: the routing factory itself joins Spring transactions (SpringBoundTransactions).
 		RoutedDsl.Builder builder = RoutedDsl.builder(routing);
-		if (routing.registry() instanceof TenantRegistry registry) {
-			RegistryFactory.dialects(properties, registry, builder);
-		}
+		DirectoryFactory.dialects(properties, routing.registry(), builder);
 		return builder.build();
 	}
 
@@ -153,8 +164,15 @@ public class SwitchboardAutoConfiguration {
 		}
 
 		@Bean
-		MeterBinder switchboardPoolMetrics(DataSourceRegistry registry) {
-			return new PoolMetricsBinder(registry);
+		DirectoryListener switchboardDirectoryMetrics(ObjectProvider<MeterRegistry> meters) {
+			MeterRegistry registry = meters.getIfUnique();
+			return registry != null ? new MicrometerDirectoryListener(registry) : DirectoryListener.NONE;
+		}
+
+		/** Declared as its own type: it is a {@link DirectoryListener} too, for datasources added later. */
+		@Bean
+		PoolMetricsBinder switchboardPoolMetrics(ObjectProvider<DataSourceRegistry> registry) {
+			return new PoolMetricsBinder(registry::getObject);
 		}
 	}
 
@@ -166,14 +184,7 @@ public class SwitchboardAutoConfiguration {
 		@Bean
 		@ConditionalOnMissingBean(name = "switchboardHealthContributor")
 		ReactiveHealthContributor switchboardHealthContributor(DataSourceRegistry registry) {
-			Map<String, ReactiveHealthContributor> servers = new LinkedHashMap<>();
-			for (DataSource dataSource : registry.dataSources()) {
-				servers.put(dataSource.name() + "-primary", new SwitchboardHealthIndicator(dataSource.primary()));
-				for (int i = 0; i < dataSource.replicas().size(); i++) {
-					servers.put(dataSource.name() + "-replica-" + i, new SwitchboardHealthIndicator(dataSource.replicas().get(i)));
-				}
-			}
-			return CompositeReactiveHealthContributor.fromMap(servers);
+			return new ServerHealthContributors(registry);
 		}
 	}
 

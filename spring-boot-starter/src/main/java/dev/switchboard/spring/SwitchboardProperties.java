@@ -27,6 +27,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *       max-replication-lag: 1s      # skip replicas further behind
  *   tenants:
  *     acme: { datasource: pg-main }
+ *   directory:
+ *     source: table                # or static, the default: only the tenants above
+ *     table: { datasource: pg-main, name: switchboard_tenants, refresh-interval: 30s }
  *   web:
  *     tenant-from: jwt-claim       # or principal, subdomain, path, header (the default)
  *     tenant-claim: tenant
@@ -40,11 +43,47 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param web the WebFlux filter's settings
  * @param startup what is checked and logged when the application starts
  * @param datasources the datasources by name
- * @param tenants the tenants by id
+ * @param tenants the tenants by id, which the directory starts with
+ * @param directory where tenants come from besides {@code tenants}, while the application runs
  */
 @ConfigurationProperties(prefix = "switchboard", ignoreUnknownFields = false)
 public record SwitchboardProperties(@Nullable String defaultTenant, @DefaultValue Web web, @DefaultValue Startup startup,
-		@Nullable Map<String, DataSourceProperties> datasources, @Nullable Map<String, TenantProperties> tenants) {
+		@Nullable Map<String, DataSourceProperties> datasources, @Nullable Map<String, TenantProperties> tenants,
+		@DefaultValue Directory directory) {
+
+	/**
+	 * The tenant directory: the tenants of {@code switchboard.tenants}, those onboarded through the
+	 * {@code TenantDirectory} bean, and those of a catalog table.
+	 * @param source where tenants come from while the application runs: {@code static} (the
+	 * default: {@code switchboard.tenants} and the directory's operations) or {@code table} (also
+	 * the rows of {@code table.name} in the catalog datasource {@code table.datasource}, read at
+	 * start and every {@code table.refresh-interval})
+	 * @param table the catalog table, for {@code table}
+	 */
+	public record Directory(@DefaultValue("static") DirectorySource source, @DefaultValue Table table) {
+	}
+
+	/** Where tenants come from while the application runs ({@code switchboard.directory.source}). */
+	public enum DirectorySource {
+
+		/** {@code switchboard.tenants} and the directory's operations. */
+		STATIC,
+
+		/** Also the rows of a catalog table ({@code switchboard.directory.table.*}). */
+		TABLE
+	}
+
+	/**
+	 * The catalog table of tenants, with one row per tenant: {@code tenant_id}, {@code datasource}
+	 * and {@code state} ({@code active} or {@code offboarded}); see {@code TableTenantSource}.
+	 * @param datasource the catalog datasource, one of {@code switchboard.datasources}
+	 * @param name the table's name, optionally qualified by its schema
+	 * @param refreshInterval how often the table is read again; on PostgreSQL, a table with the
+	 * trigger of {@code TableTenantSource.ddl} also signals each change at once
+	 */
+	public record Table(@Nullable String datasource, @DefaultValue("switchboard_tenants") String name,
+			@DefaultValue("30s") Duration refreshInterval) {
+	}
 
 	/**
 	 * What the starter does when the application starts.

@@ -23,6 +23,7 @@ import org.springframework.web.util.pattern.PathPattern;
 import org.springframework.web.util.pattern.PathPatternParser;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.SynchronousSink;
 
 /**
  * Resolves the tenant of each request, checks that the caller may use it, and writes a
@@ -30,8 +31,8 @@ import reactor.core.publisher.Mono;
  * of the chain.
  *
  * <p>A request refused here runs nothing: no tenant, a malformed one or two of them (400), a tenant
- * that is not configured (404), an authenticated caller that {@link TenantAccess} does not let use
- * the tenant (403). The refusal is emitted as a failure that {@link SwitchboardExceptionHandler}
+ * that is not registered (404) or was offboarded (410), an authenticated caller that
+ * {@link TenantAccess} does not let use the tenant (403). The refusal is emitted as a failure that {@link SwitchboardExceptionHandler}
  * answers with a problem detail, the same path as a {@code DataError} from a handler. A refused
  * request for a path that no handler maps goes on without a tenant, so that its 404 wins: whether
  * a path exists does not depend on the tenant. Paths matching the excluded patterns
@@ -129,8 +130,7 @@ public final class TenantWebFilter implements WebFilter, Ordered {
 				.switchIfEmpty(Mono.error(() -> new DataError(DataError.Kind.MISSING_CONTEXT,
 						"the request names no tenant", null, null, null, null, null)))
 				.map(TenantId::of)
-				.flatMap(id -> this.registry.getDataSource(id) != null ? Mono.just(id)
-						: Mono.error(DataError.unknownTenant(id)));
+				.handle(this::known);
 		TenantAccess check = this.access;
 		if (check != null) {
 			tenant = tenant.flatMap(id -> exchange.getPrincipal()
@@ -151,6 +151,20 @@ public final class TenantWebFilter implements WebFilter, Ordered {
 			}
 			return routing;
 		});
+	}
+
+	/**
+	 * Let a tenant the registry routes through: an unknown one fails with
+	 * {@code UNKNOWN_TENANT} (404), one that was offboarded with {@code TENANT_OFFBOARDED} (410).
+	 */
+	private void known(TenantId tenant, SynchronousSink<TenantId> sink) {
+		try {
+			this.registry.obtainDataSource(tenant);
+			sink.next(tenant);
+		}
+		catch (DataError refused) {
+			sink.error(refused);
+		}
 	}
 
 	private static String name(Principal caller) {

@@ -1,57 +1,83 @@
 package dev.switchboard.spring;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 import dev.switchboard.api.DataError;
 import dev.switchboard.api.DataSource;
+import dev.switchboard.api.DataSourceRegistry;
 import dev.switchboard.api.TenantId;
 import dev.switchboard.jooq.RoutedDsl;
+import dev.switchboard.r2dbc.DirectoryListener;
 import dev.switchboard.r2dbc.InvalidSettingException;
 import dev.switchboard.r2dbc.ReplicatedDataSource;
-import dev.switchboard.r2dbc.TenantRegistry;
+import dev.switchboard.r2dbc.TableTenantSource;
+import dev.switchboard.r2dbc.TenantDirectory;
+import dev.switchboard.r2dbc.TenantDirectoryBuilder;
+import dev.switchboard.r2dbc.TenantSource;
+import io.r2dbc.spi.ConnectionFactory;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
 import org.jooq.SQLDialect;
 import org.jspecify.annotations.Nullable;
+import reactor.core.Exceptions;
 
 /**
- * Turns {@link SwitchboardProperties} into a {@link TenantRegistry}, checking every setting and
- * naming the key of the first one that cannot work.
+ * Turns {@link SwitchboardProperties} into a {@link TenantDirectory}: its datasources, the tenants
+ * it starts with and, with {@code switchboard.directory.source=table}, the catalog table it keeps
+ * in step with; checking every setting and naming the key of the first one that cannot work.
  */
-final class RegistryFactory {
+final class DirectoryFactory {
+
+	private static final Log logger = LogFactory.getLog(DirectoryFactory.class);
 
 	private static final String PREFIX = "switchboard.";
 
-	private RegistryFactory() {
+	private static final String TABLE = PREFIX + "directory.table.";
+
+	private DirectoryFactory() {
 	}
 
-	static TenantRegistry build(SwitchboardProperties properties) {
-		return build(properties, null);
+	static TenantDirectory build(SwitchboardProperties properties) {
+		return build(properties, DirectoryListener.NONE, null);
 	}
 
 	/**
-	 * Build the registry.
+	 * Build the directory, not started.
 	 * @param properties the configuration
+	 * @param listener told of every change the directory makes
 	 * @param credentials the application's rotating passwords, or {@code null}
-	 * @return the registry
+	 * @return the directory
 	 * @throws SwitchboardConfigurationException naming the key of the first setting that cannot work
 	 */
-	static TenantRegistry build(SwitchboardProperties properties, @Nullable SwitchboardCredentials credentials) {
+	static TenantDirectory build(SwitchboardProperties properties, DirectoryListener listener,
+			@Nullable SwitchboardCredentials credentials) {
 		Map<String, SwitchboardProperties.DataSourceProperties> dataSources = orEmpty(properties.datasources());
 		Map<String, SwitchboardProperties.TenantProperties> tenants = orEmpty(properties.tenants());
 		if (dataSources.isEmpty()) {
 			throw new SwitchboardConfigurationException(PREFIX + "datasources", "must name at least one datasource");
 		}
-		if (tenants.isEmpty()) {
-			throw new SwitchboardConfigurationException(PREFIX + "tenants", "must name at least one tenant");
+		String catalog = catalog(properties.directory(), dataSources);
+		// Tenants may all come from the catalog; without one, a directory without tenants is a mistake.
+		if (tenants.isEmpty() && catalog == null) {
+			throw new SwitchboardConfigurationException(PREFIX + "tenants", "must name at least one tenant",
+					"Name a tenant under 'switchboard.tenants', or read them from a catalog table with "
+							+ "'switchboard.directory.source=table'.", null);
 		}
-		TenantRegistry.Builder registry = TenantRegistry.builder();
+		TenantDirectoryBuilder directory = TenantDirectory.builder().listener(listener);
 		List<ReplicatedDataSource> built = new ArrayList<>();
 		try {
 			for (Map.Entry<String, SwitchboardProperties.DataSourceProperties> entry : dataSources.entrySet()) {
 				ReplicatedDataSource dataSource = dataSource(entry.getKey(), entry.getValue(), credentials);
 				built.add(dataSource);
-				registry.dataSource(dataSource);
+				directory.dataSource(dataSource);
+				if (entry.getKey().equals(catalog)) {
+					SwitchboardProperties.Table table = properties.directory().table();
+					directory.source(tableSource(dataSource, table.name()), table.refreshInterval());
+				}
 			}
 			for (Map.Entry<String, SwitchboardProperties.TenantProperties> entry : tenants.entrySet()) {
 				String key = PREFIX + "tenants." + entry.getKey();
@@ -66,7 +92,7 @@ final class RegistryFactory {
 					throw new SwitchboardConfigurationException(key + ".datasource", "names datasource '" + dataSource
 							+ "', which is not configured (configured: " + dataSources.keySet() + ")");
 				}
-				registry.tenant(entry.getKey(), dataSource);
+				directory.tenant(entry.getKey(), dataSource);
 			}
 			String defaultTenant = properties.defaultTenant();
 			if (defaultTenant != null && !defaultTenant.isBlank()) {
@@ -74,15 +100,85 @@ final class RegistryFactory {
 					throw new SwitchboardConfigurationException(PREFIX + "default-tenant",
 							"names tenant '" + defaultTenant + "', which is not configured");
 				}
-				registry.defaultTenant(defaultTenant);
+				directory.defaultTenant(defaultTenant);
 			}
-			return registry.build();
+			return directory.build();
 		}
 		catch (RuntimeException ex) {
 			// Pools already built for earlier datasources must not outlive the failed start.
 			built.forEach(dataSource -> dataSource.disposeLater().subscribe(null, failure -> ex.addSuppressed(failure)));
 			throw ex;
 		}
+	}
+
+	/**
+	 * The name of the catalog datasource, checked, or {@code null} when tenants come from the
+	 * configuration alone.
+	 */
+	private static @Nullable String catalog(SwitchboardProperties.Directory directory,
+			Map<String, SwitchboardProperties.DataSourceProperties> dataSources) {
+		if (directory.source() != SwitchboardProperties.DirectorySource.TABLE) {
+			return null;
+		}
+		SwitchboardProperties.Table table = directory.table();
+		String name = table.datasource();
+		if (name == null || name.isBlank()) {
+			throw new SwitchboardConfigurationException(TABLE + "datasource", "must name the catalog datasource, "
+					+ "one of " + dataSources.keySet() + ", when switchboard.directory.source is table");
+		}
+		if (!dataSources.containsKey(name)) {
+			throw new SwitchboardConfigurationException(TABLE + "datasource", "names datasource '" + name
+					+ "', which is not configured (configured: " + dataSources.keySet() + ")");
+		}
+		if (table.name() == null || table.name().isBlank()) {
+			throw new SwitchboardConfigurationException(TABLE + "name", "must name the catalog table");
+		}
+		Duration interval = table.refreshInterval();
+		if (interval == null || interval.isNegative() || interval.isZero()) {
+			throw new SwitchboardConfigurationException(TABLE + "refresh-interval", "must be positive, was " + interval);
+		}
+		return name;
+	}
+
+	private static TenantSource tableSource(DataSource catalog, String table) {
+		try {
+			return TableTenantSource.of(catalog, table);
+		}
+		catch (IllegalArgumentException ex) {
+			throw new SwitchboardConfigurationException(TABLE + "name", "is not usable: " + ex.getMessage(), ex);
+		}
+	}
+
+	/**
+	 * Start the directory's catalog, if it has one, and wait for its first load, at most
+	 * {@code switchboard.startup.timeout}. A catalog that cannot be read does not stop the start:
+	 * the application serves the configured tenants, and the directory keeps reading it.
+	 */
+	static void start(TenantDirectory directory, SwitchboardProperties properties) {
+		SwitchboardProperties.Directory settings = properties.directory();
+		if (settings.source() != SwitchboardProperties.DirectorySource.TABLE) {
+			return;
+		}
+		SwitchboardProperties.Table table = settings.table();
+		Duration timeout = properties.startup().timeout();
+		try {
+			directory.start().timeout(timeout).block();
+			logger.info("Switchboard: read the tenant catalog '" + table.name() + "' on datasource '"
+					+ table.datasource() + "': " + directory.tenants().size() + " tenant(s) routable; read again every "
+					+ readable(table.refreshInterval()));
+		}
+		catch (RuntimeException ex) {
+			Throwable cause = Exceptions.unwrap(ex);
+			logger.warn("Switchboard: the tenant catalog '" + table.name() + "' on datasource '" + table.datasource()
+					+ "' could not be read at startup (" + StartupCheck.cause(cause, timeout) + "); starting with the "
+					+ directory.tenants().size() + " configured tenant(s), and reading it again every "
+					+ readable(table.refreshInterval()));
+		}
+	}
+
+	/** {@code 30s}, {@code 1h}, {@code 0.5s}: as the setting is written. */
+	private static String readable(Duration duration) {
+		return duration.toString().substring(2).toLowerCase(Locale.ROOT);
 	}
 
 	private static void invalidTenant(String key, String tenant) {
@@ -183,7 +279,7 @@ final class RegistryFactory {
 	}
 
 	/** The dialect of each datasource: as configured, else from what its primary reports. */
-	static void dialects(SwitchboardProperties properties, TenantRegistry registry, RoutedDsl.Builder builder) {
+	static void dialects(SwitchboardProperties properties, DataSourceRegistry registry, RoutedDsl.Builder builder) {
 		Map<String, SwitchboardProperties.DataSourceProperties> dataSources = orEmpty(properties.datasources());
 		for (DataSource dataSource : registry.dataSources()) {
 			SwitchboardProperties.DataSourceProperties configured = dataSources.get(dataSource.name());
