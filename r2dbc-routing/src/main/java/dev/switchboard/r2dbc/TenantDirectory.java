@@ -98,15 +98,18 @@ public final class TenantDirectory implements DataSourceRegistry, AsyncDisposabl
 	}
 
 	/**
-	 * A directory over the tenants and datasources of a frozen registry, as they are now; disposing
-	 * the directory disposes the registry. How a {@link RoutingConnectionFactory} routes through a
-	 * {@link TenantRegistry}.
+	 * The directory of a registry: a {@link TenantRegistry}'s own; for another implementation, one
+	 * that starts with its tenants and datasources as they are now, and whose disposal disposes
+	 * the registry. How a {@link RoutingConnectionFactory} routes through any registry.
 	 * @param registry the registry
 	 * @return a directory that starts with the registry's tenants
 	 */
 	public static TenantDirectory over(DataSourceRegistry registry) {
 		if (registry instanceof TenantDirectory directory) {
 			return directory;
+		}
+		if (registry instanceof TenantRegistry frozen) {
+			return frozen.directory();
 		}
 		TenantDirectoryBuilder builder = builder();
 		registry.dataSources().forEach(builder::dataSource);

@@ -1,27 +1,19 @@
 package dev.switchboard.r2dbc;
 
 import java.io.Closeable;
-import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Collections;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 
 import dev.switchboard.api.DataError;
 import dev.switchboard.api.DataSource;
 import dev.switchboard.api.DataSourceRegistry;
 import dev.switchboard.api.TenantId;
-import dev.switchboard.api.TenantTable;
 import org.jspecify.annotations.Nullable;
-import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
 
 /**
- * The {@link DataSourceRegistry} frozen at boot: an immutable map from tenant to datasource
- * (a {@link TenantTable}), read without locks.
+ * The tenants and datasources of an application that configures them once, at boot: a
+ * {@link TenantDirectory} without its operations, read without locks.
  *
  * <pre class="code">
  * TenantRegistry registry = TenantRegistry.builder()
@@ -33,29 +25,18 @@ import reactor.core.publisher.Mono;
  * </pre>
  *
  * <p>Strict by default: an unknown tenant is an {@link DataError.Kind#UNKNOWN_TENANT} error. A
- * default tenant, used only when a pipeline carries no routing context, is opt-in. The registry
- * owns its datasources: {@link #disposeLater()} disposes each once.
+ * default tenant, used only when a pipeline carries no routing context, is opt-in. A
+ * {@link RoutingConnectionFactory} over a registry routes through its directory
+ * ({@link RoutingConnectionFactory#directory()}), where tenants can still be onboarded at
+ * runtime; this object shows what that directory holds. The registry owns its datasources:
+ * {@link #disposeLater()} disposes each once.
  */
 public final class TenantRegistry implements DataSourceRegistry, AsyncDisposable, Closeable {
 
-	private final TenantTable<DataSource> tenants;
+	private final TenantDirectory directory;
 
-	private final List<DataSource> dataSources;
-
-	private final Set<TenantId> tenantIds;
-
-	private final @Nullable TenantId defaultTenant;
-
-	private final Mono<Void> dispose;
-
-	private volatile boolean disposed;
-
-	private TenantRegistry(Builder builder, Map<TenantId, DataSource> tenants) {
-		this.tenants = TenantTable.copyOf(tenants);
-		this.dataSources = List.copyOf(builder.dataSources.values());
-		this.tenantIds = Collections.unmodifiableSet(new TreeSet<>(tenants.keySet()));
-		this.defaultTenant = builder.defaultTenant;
-		this.dispose = disposeAll().cache();
+	private TenantRegistry(TenantDirectory directory) {
+		this.directory = directory;
 	}
 
 	/**
@@ -66,47 +47,44 @@ public final class TenantRegistry implements DataSourceRegistry, AsyncDisposable
 		return new Builder();
 	}
 
+	/** The directory that holds this registry's tenants, for the routing factory. */
+	TenantDirectory directory() {
+		return this.directory;
+	}
+
 	@Override
 	public DataSource obtainDataSource(TenantId tenant) {
-		DataSource dataSource = this.tenants.get(tenant);
-		if (dataSource == null) {
-			throw DataError.unknownTenant(tenant);
-		}
-		return dataSource;
+		return this.directory.obtainDataSource(tenant);
 	}
 
 	@Override
 	public @Nullable DataSource getDataSource(TenantId tenant) {
-		return this.tenants.get(tenant);
+		return this.directory.getDataSource(tenant);
 	}
 
 	@Override
 	public @Nullable TenantId defaultTenant() {
-		return this.defaultTenant;
+		return this.directory.defaultTenant();
 	}
 
 	@Override
 	public Set<TenantId> tenants() {
-		return this.tenantIds;
+		return this.directory.tenants();
 	}
 
 	@Override
 	public Collection<DataSource> dataSources() {
-		return this.dataSources;
+		return this.directory.dataSources();
 	}
 
 	/**
-	 * Dispose every datasource that is {@link Disposable}, each once. A failure does not stop the
-	 * others; the first is emitted with the later ones added as suppressed.
+	 * Dispose every datasource that is {@link reactor.core.Disposable}, each once. A failure does
+	 * not stop the others; the first is emitted with the later ones added as suppressed.
 	 * @return a {@code Mono} that completes when all are disposed; idempotent
 	 */
+	@Override
 	public Mono<Void> disposeLater() {
-		this.disposed = true;
-		return this.dispose;
-	}
-
-	private Mono<Void> disposeAll() {
-		return Disposal.each(this.dataSources, Disposal::of);
+		return this.directory.disposeLater();
 	}
 
 	/**
@@ -119,7 +97,7 @@ public final class TenantRegistry implements DataSourceRegistry, AsyncDisposable
 
 	@Override
 	public boolean isDisposed() {
-		return this.disposed;
+		return this.directory.isDisposed();
 	}
 
 	/**
@@ -132,19 +110,16 @@ public final class TenantRegistry implements DataSourceRegistry, AsyncDisposable
 
 	@Override
 	public String toString() {
-		return "TenantRegistry[tenants=" + this.tenantIds.size() + ", dataSources=" + this.dataSources.size() + "]";
+		return "TenantRegistry[tenants=" + tenants().size() + ", dataSources=" + dataSources().size() + "]";
 	}
 
 	/**
-	 * Builds a {@link TenantRegistry}. Not thread-safe.
+	 * Builds a {@link TenantRegistry}: a {@link TenantDirectoryBuilder} without a source or a
+	 * listener. Not thread-safe.
 	 */
 	public static final class Builder {
 
-		private final Map<String, DataSource> dataSources = new LinkedHashMap<>();
-
-		private final Map<TenantId, String> tenants = new LinkedHashMap<>();
-
-		private @Nullable TenantId defaultTenant;
+		private final TenantDirectoryBuilder directory = TenantDirectory.builder();
 
 		private Builder() {
 		}
@@ -156,13 +131,7 @@ public final class TenantRegistry implements DataSourceRegistry, AsyncDisposable
 		 * @throws IllegalArgumentException if another datasource has the same name
 		 */
 		public Builder dataSource(DataSource dataSource) {
-			if (dataSource == null) {
-				throw new IllegalArgumentException("dataSource must not be null");
-			}
-			DataSource previous = this.dataSources.putIfAbsent(dataSource.name(), dataSource);
-			if (previous != null && previous != dataSource) {
-				throw new IllegalArgumentException("datasource name '" + dataSource.name() + "' is registered twice");
-			}
+			this.directory.dataSource(dataSource);
 			return this;
 		}
 
@@ -175,15 +144,7 @@ public final class TenantRegistry implements DataSourceRegistry, AsyncDisposable
 		 * @throws IllegalArgumentException if the tenant is already mapped
 		 */
 		public Builder tenant(String tenant, String dataSource) {
-			TenantId id = TenantId.of(tenant);
-			if (dataSource == null || dataSource.isBlank()) {
-				throw new IllegalArgumentException("datasource of tenant '" + tenant + "' must not be blank");
-			}
-			String previous = this.tenants.putIfAbsent(id, dataSource);
-			if (previous != null) {
-				throw new IllegalArgumentException("tenant '" + tenant + "' is mapped twice, to '" + previous
-						+ "' and to '" + dataSource + "'");
-			}
+			this.directory.tenant(tenant, dataSource);
 			return this;
 		}
 
@@ -194,7 +155,7 @@ public final class TenantRegistry implements DataSourceRegistry, AsyncDisposable
 		 * @return this builder
 		 */
 		public Builder defaultTenant(String tenant) {
-			this.defaultTenant = TenantId.of(tenant);
+			this.directory.defaultTenant(tenant);
 			return this;
 		}
 
@@ -205,25 +166,7 @@ public final class TenantRegistry implements DataSourceRegistry, AsyncDisposable
 		 * tenant is not mapped
 		 */
 		public TenantRegistry build() {
-			Map<TenantId, DataSource> resolved = new LinkedHashMap<>();
-			List<String> problems = new ArrayList<>();
-			this.tenants.forEach((tenant, name) -> {
-				DataSource dataSource = this.dataSources.get(name);
-				if (dataSource == null) {
-					problems.add("tenant '" + tenant + "' names datasource '" + name + "', which is not registered "
-							+ "(registered: " + this.dataSources.keySet() + ")");
-				}
-				else {
-					resolved.put(tenant, dataSource);
-				}
-			});
-			if (this.defaultTenant != null && !this.tenants.containsKey(this.defaultTenant)) {
-				problems.add("default tenant '" + this.defaultTenant + "' is not a mapped tenant");
-			}
-			if (!problems.isEmpty()) {
-				throw new IllegalStateException(String.join("; ", problems));
-			}
-			return new TenantRegistry(this, resolved);
+			return new TenantRegistry(this.directory.build());
 		}
 	}
 }
