@@ -3,10 +3,14 @@ package dev.switchboard.r2dbc;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 
+import dev.switchboard.api.DataSource;
 import dev.switchboard.api.ReplicationPosition;
+import dev.switchboard.api.Role;
+import dev.switchboard.api.RoutingContext;
 import io.r2dbc.spi.Connection;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
+import reactor.util.context.ContextView;
 
 /**
  * The causal reads of a datasource in {@link dev.switchboard.api.ReadConsistency#CAUSAL} mode: the
@@ -96,5 +100,18 @@ final class CausalReads {
 	 */
 	Mono<ReplicationPosition> committedPosition(Connection connection) {
 		return this.replication.of(connection).flatMap(engine -> engine.committedPosition(connection));
+	}
+
+	/**
+	 * The request whose causal token a connection to {@code target} updates when released: only a
+	 * primary's, of a datasource with causal reads.
+	 * @return the request's routing context, or {@code null}
+	 */
+	static @Nullable RoutingContext requestOf(DataSource.Target target, ContextView context) {
+		if (target.role() != Role.PRIMARY || !(target.dataSource() instanceof Replicated replicated)
+				|| replicated.causalReads() == null) {
+			return null;
+		}
+		return RoutingContext.find(context);
 	}
 }

@@ -86,9 +86,9 @@ public sealed class RoutedConnection extends Drains implements Connection, Wrapp
 
 	static {
 		try {
-			SETTLED = MethodHandles.lookup().findVarHandle(RoutedConnection.class, "settled",
-					boolean.class);
-			CLOSED = MethodHandles.lookup().findVarHandle(RoutedConnection.class, "closed", boolean.class);
+			MethodHandles.Lookup lookup = MethodHandles.lookup();
+			SETTLED = lookup.findVarHandle(RoutedConnection.class, "settled", boolean.class);
+			CLOSED = lookup.findVarHandle(RoutedConnection.class, "closed", boolean.class);
 		}
 		catch (ReflectiveOperationException ex) {
 			throw new ExceptionInInitializerError(ex);
@@ -131,21 +131,13 @@ public sealed class RoutedConnection extends Drains implements Connection, Wrapp
 			}
 		}
 		if (this.write) {
-			RoutingContext request = causalRequest(this.target, this.context);
+			RoutingContext request = CausalReads.requestOf(this.target, this.context);
 			if (request != null) {
 				this.causalRequest = request;
 				request.pin().positionPending();
 			}
 		}
 		return this;
-	}
-
-	private static @Nullable RoutingContext causalRequest(DataSource.Target target, ContextView context) {
-		if (target.role() != Role.PRIMARY || !(target.dataSource() instanceof Replicated replicated)
-				|| replicated.causalReads() == null) {
-			return null;
-		}
-		return RoutingContext.find(context);
 	}
 
 	/**
