@@ -145,6 +145,10 @@ final class DirectorySync {
 		this.directory.change(null, change -> {
 			Set<TenantId> listed = new HashSet<>();
 			for (TenantSource.Entry entry : entries) {
+				if (entry == null) {
+					rejected.add(new String[] { null, "the source gave a null entry" });
+					continue;
+				}
 				try {
 					applyEntry(change, entry, listed);
 				}
