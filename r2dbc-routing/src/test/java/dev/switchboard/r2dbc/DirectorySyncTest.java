@@ -50,6 +50,35 @@ class DirectorySyncTest {
 	}
 
 	@Test
+	void aConfiguredTenantTheCatalogMovedAndThenNoLongerListsIsNotOffboarded() {
+		try (this.directory) {
+			this.rows = List.of(new TenantSource.Entry("acme", "maria-main", "active"));
+			this.directory.refresh().block(Duration.ofSeconds(1));
+			assertThat(this.directory.placement(TenantId.of("acme"))).isEqualTo(Placement.on("maria-main"));
+
+			this.rows = List.of();
+			this.directory.refresh().block(Duration.ofSeconds(1));
+
+			// It did not come from the catalog: as when the catalog listed it where it was configured.
+			assertThat(this.directory.tenants()).contains(TenantId.of("acme"));
+		}
+	}
+
+	@Test
+	void aTenantOnboardedByTheApiThatTheCatalogMovedAndThenNoLongerListsIsNotOffboarded() {
+		try (this.directory) {
+			this.directory.onboard("initech", "pg-main").block(Duration.ofSeconds(1));
+			this.rows = List.of(new TenantSource.Entry("initech", "maria-main", "active"));
+			this.directory.refresh().block(Duration.ofSeconds(1));
+
+			this.rows = List.of();
+			this.directory.refresh().block(Duration.ofSeconds(1));
+
+			assertThat(this.directory.tenants()).contains(TenantId.of("initech"));
+		}
+	}
+
+	@Test
 	void aTenantFromTheCatalogThatItNoLongerListsIsOffboarded() {
 		try (this.directory) {
 			this.rows = List.of(new TenantSource.Entry("globex", "pg-main", "active"));
