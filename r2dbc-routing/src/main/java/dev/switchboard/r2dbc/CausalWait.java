@@ -171,6 +171,10 @@ final class CausalWait extends Drains implements Subscription {
 				if (now == WAITING && wait != null) {
 					stopWaiting(wait, this.replicaConnection);
 				}
+				else if (now == IDLE) {
+					// Never requested: no acquisition will return the lease.
+					this.tenancy.release();
+				}
 				// ACQUIRING, PRIMARY: the acquisition's own callback releases what it brings.
 				return;
 			}

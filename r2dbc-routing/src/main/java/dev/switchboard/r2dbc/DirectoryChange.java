@@ -8,6 +8,8 @@ import java.util.Map;
 import dev.switchboard.api.DataSource;
 import dev.switchboard.api.TenantId;
 import org.jspecify.annotations.Nullable;
+import reactor.util.Logger;
+import reactor.util.Loggers;
 
 /**
  * One change of a {@link TenantDirectory}, of one tenant or of a whole catalog: edits applied to a
@@ -16,6 +18,8 @@ import org.jspecify.annotations.Nullable;
  * nothing else. Made and used under the directory's lock; not thread-safe.
  */
 final class DirectoryChange {
+
+	private static final Logger logger = Loggers.getLogger(DirectoryChange.class);
 
 	private final DirectorySnapshot base;
 
@@ -81,7 +85,20 @@ final class DirectoryChange {
 	}
 
 	void tell(DirectoryListener listener) {
-		this.events.forEach(event -> event.tell(listener));
+		this.events.forEach(event -> tell(listener, event));
+	}
+
+	/**
+	 * Tell {@code listener} of a change that has taken effect: one that throws is logged, and the
+	 * change, its drains and the other calls go on.
+	 */
+	static void tell(DirectoryListener listener, Event event) {
+		try {
+			event.tell(listener);
+		}
+		catch (RuntimeException failure) {
+			logger.warn("Switchboard: the tenant directory's listener " + listener + " failed: " + failure, failure);
+		}
 	}
 
 	private void put(TenantId tenant, Tenancy tenancy) {
@@ -109,7 +126,7 @@ final class DirectoryChange {
 
 	/** A listener call, deferred until the snapshot is published. */
 	@FunctionalInterface
-	private interface Event {
+	interface Event {
 
 		void tell(DirectoryListener listener);
 	}

@@ -6,8 +6,9 @@ import org.jspecify.annotations.Nullable;
 /**
  * Told of every change a {@link TenantDirectory} makes and of every catalog refresh that failed,
  * so that an application can count and log them (the Spring Boot starter does both). Called on
- * the thread that made the change, after the new snapshot is published; must not block. Every
- * method does nothing by default.
+ * the thread that made the change, after the new snapshot is published; must not block. A call
+ * that throws is logged at WARN: the change stands and its operation completes. Every method does
+ * nothing by default.
  */
 public interface DirectoryListener {
 

@@ -145,6 +145,10 @@ final class DirectorySync {
 		this.directory.change(null, change -> {
 			Set<TenantId> listed = new HashSet<>();
 			for (TenantSource.Entry entry : entries) {
+				if (entry == null) {
+					rejected.add(new String[] { null, "the source gave a null entry" });
+					continue;
+				}
 				try {
 					applyEntry(change, entry, listed);
 				}
@@ -183,7 +187,9 @@ final class DirectorySync {
 					change.onboard(tenant, placement, Tenancy.Origin.SOURCE);
 				}
 				else if (!placement.equals(now.placement)) {
-					change.move(tenant, placement, Tenancy.Origin.SOURCE);
+					// Moved, it keeps its origin: a configured tenant or one of the API's did not come
+					// from the catalog, and one the catalog stops listing stays, moved or not.
+					change.move(tenant, placement, null);
 				}
 			}
 			case TenantSource.Entry.OFFBOARDED -> {

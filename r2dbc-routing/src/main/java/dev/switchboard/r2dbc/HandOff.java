@@ -165,8 +165,13 @@ final class HandOff extends RoutedConnection implements CoreSubscriber<Connectio
 
 	@Override
 	public void cancel() {
-		// Not passed on (see above): an acquisition that was asked for ends, by a connection that
-		// onNext closes or by the pool's acquire timeout; one never asked for never starts.
+		// Not passed on (see above): the acquisition ends, by a connection that onNext closes or by
+		// the pool's acquire timeout, and either returns the tenant's lease. One never asked for is
+		// asked for now, or nothing would return it (a second request of a Mono changes nothing).
 		this.cancelled = true;
+		Subscription current = (Subscription) UPSTREAM.getVolatile(this);
+		if (current != null) {
+			current.request(Long.MAX_VALUE);
+		}
 	}
 }

@@ -258,7 +258,7 @@ public final class TenantDirectory implements DataSourceRegistry, AsyncDisposabl
 				dataSources.put(dataSource.name(), dataSource);
 				this.snapshot = current.withDataSources(dataSources);
 			}
-			this.listener.dataSourceAdded(dataSource.name());
+			DirectoryChange.tell(this.listener, listener -> listener.dataSourceAdded(dataSource.name()));
 		});
 	}
 
@@ -294,7 +294,7 @@ public final class TenantDirectory implements DataSourceRegistry, AsyncDisposabl
 					}
 				});
 			}
-			this.listener.dataSourceRemoved(name);
+			DirectoryChange.tell(this.listener, listener -> listener.dataSourceRemoved(name));
 			// Disposed whether or not the caller still waits: the removal has happened.
 			Mono<Void> done = Mono.when(leaving).then(Disposal.of(removed)).cache();
 			done.subscribe(null, failure -> {
@@ -361,7 +361,7 @@ public final class TenantDirectory implements DataSourceRegistry, AsyncDisposabl
 		for (Tenancy old : change.retired()) {
 			old.drained().subscribe(null, null, () -> {
 				this.retiring.remove(old);
-				this.listener.drained(old.tenant, old.placement);
+				DirectoryChange.tell(this.listener, listener -> listener.drained(old.tenant, old.placement));
 			});
 		}
 		return drains.isEmpty() ? Mono.empty() : Mono.when(drains);
