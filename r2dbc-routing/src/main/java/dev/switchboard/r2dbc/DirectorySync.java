@@ -40,7 +40,8 @@ final class DirectorySync {
 
 	private final Disposable.Swap running = Disposables.swap();
 
-	private boolean started;
+	/** The first load, once started: a second {@code start()} waits for it too. */
+	private @Nullable Mono<Void> first;
 
 	/**
 	 * Whether the last read, and the last change stream, failed: only the first failure of a run
@@ -62,13 +63,14 @@ final class DirectorySync {
 			return Mono.empty();
 		}
 		return Mono.defer(() -> {
+			Mono<Void> first;
 			synchronized (this) {
-				if (this.started) {
-					return Mono.empty();
+				if (this.first != null) {
+					return this.first;
 				}
-				this.started = true;
+				first = refresh().cache();
+				this.first = first;
 			}
-			Mono<Void> first = refresh().cache();
 			Flux<Object> wakeUps = Flux.merge(
 					Flux.interval(this.refreshInterval, this.refreshInterval, Schedulers.parallel()),
 					changes());

@@ -18,6 +18,7 @@ import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.ConnectionFactory;
 import io.r2dbc.spi.ConnectionFactoryMetadata;
 import org.jspecify.annotations.Nullable;
+import org.reactivestreams.Publisher;
 import reactor.core.CoreSubscriber;
 import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
@@ -238,7 +239,14 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 		AccessIntent effective = routing != null
 				? routing.pin().apply(declared)
 				: (declared == AccessIntent.READ ? AccessIntent.READ : AccessIntent.WRITE);
-		DataSource.Target target = dataSource.select(effective);
+		DataSource.Target target;
+		try {
+			target = dataSource.select(effective);
+		}
+		catch (RuntimeException thrown) {
+			tenancy.release();
+			throw thrown;
+		}
 		if (target == null) {
 			tenancy.release();
 			fail(actual, context, DataError.noHealthyTarget(tenant, dataSource.name(), Role.REPLICA, null));
@@ -258,8 +266,17 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 	 */
 	private void handOff(CoreSubscriber<? super Connection> actual, ContextView context, Tenancy tenancy,
 			DataSource.Target target, RoutingListener.Reason reason, RoutedConnection.Use use) {
-		this.listener.routed(context, tenancy.tenant, target, reason);
-		target.connectionFactory().create().subscribe(new HandOff(actual, context, tenancy, target, this.listener, use));
+		Publisher<? extends Connection> pool;
+		try {
+			this.listener.routed(context, tenancy.tenant, target, reason);
+			pool = target.connectionFactory().create();
+		}
+		catch (RuntimeException failure) {
+			// Before the hand-off holds the lease, it is the caller's to give back.
+			tenancy.release();
+			throw failure;
+		}
+		pool.subscribe(new HandOff(actual, context, tenancy, target, this.listener, use));
 	}
 
 	/**

@@ -315,7 +315,7 @@ public final class TenantDirectory implements DataSourceRegistry, AsyncDisposabl
 	/**
 	 * Load the {@link TenantSource} once, then keep in step with it: every refresh interval and on
 	 * each of its {@linkplain TenantSource#changes() changes}, until disposed. Does nothing without
-	 * a source, or when started already.
+	 * a source; a second call starts nothing more and waits for the same first load.
 	 * @return a {@code Mono} that completes after the first load; a first load that fails is
 	 * emitted, and the directory keeps trying
 	 */
