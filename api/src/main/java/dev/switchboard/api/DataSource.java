@@ -41,6 +41,21 @@ public interface DataSource {
 	@Nullable Target select(AccessIntent intent);
 
 	/**
+	 * Return the target for a statement whose pin has already been applied, choosing among the
+	 * replicas by {@code ticket} rather than by a counter of the datasource's own. The routing
+	 * factory derives it from the count of its tenant's connections, which it increments on every
+	 * decision anyway: the choice then costs no second atomic operation. By default the ticket is
+	 * ignored.
+	 * @param intent the effective intent, as for {@link #select(AccessIntent)}
+	 * @param ticket a non-negative number, spread evenly over the decisions of a tenant: the
+	 * replica is {@code ticket % replicas} among those available
+	 * @return the chosen target, or {@code null} when a read finds no healthy server
+	 */
+	default @Nullable Target select(AccessIntent intent, int ticket) {
+		return select(intent);
+	}
+
+	/**
 	 * Return how this datasource serves the reads of a request that has written.
 	 * @return {@link ReadConsistency#PIN} unless configured otherwise
 	 */

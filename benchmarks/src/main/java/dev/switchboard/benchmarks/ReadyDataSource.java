@@ -15,7 +15,8 @@ import io.r2dbc.spi.ConnectionFactory;
  *
  * <p>It selects like {@link dev.switchboard.r2dbc.ReplicatedDataSource}: a write, or any statement
  * when there is no replica, goes to the primary; a read goes to the replicas by lock-free
- * round-robin over one atomic counter. {@code ReplicatedDataSource} itself is not used because it
+ * round-robin over one atomic counter, or by the routing factory's ticket (the tenant's lease
+ * count) when it passes one. {@code ReplicatedDataSource} itself is not used because it
  * wraps every factory in an r2dbc-pool {@code ConnectionPool}, whose acquire would dominate the
  * measurement. Thread-safe.
  */
@@ -73,15 +74,20 @@ final class ReadyDataSource implements DataSource {
 	@Override
 	public Target select(AccessIntent intent) {
 		ReadyTarget[] candidates = this.replicaArray;
+		if (intent == AccessIntent.WRITE || candidates.length < 2) {
+			return select(intent, 0);
+		}
+		// The mask keeps the index non-negative when the counter wraps around.
+		return select(intent, NEXT_REPLICA.getAndIncrement(this) & Integer.MAX_VALUE);
+	}
+
+	@Override
+	public Target select(AccessIntent intent, int ticket) {
+		ReadyTarget[] candidates = this.replicaArray;
 		if (intent == AccessIntent.WRITE || candidates.length == 0) {
 			return this.primary;
 		}
-		if (candidates.length == 1) {
-			return candidates[0];
-		}
-		// The mask keeps the index non-negative when the counter wraps around.
-		int ticket = NEXT_REPLICA.getAndIncrement(this) & Integer.MAX_VALUE;
-		return candidates[ticket % candidates.length];
+		return candidates.length == 1 ? candidates[0] : candidates[ticket % candidates.length];
 	}
 
 	@Override

@@ -141,14 +141,22 @@ public final class ReplicatedDataSource implements DataSource, Replicated, Async
 	@Override
 	public @Nullable Target select(AccessIntent intent) {
 		ServerTarget[] candidates = this.replicaArray;
+		if (intent == AccessIntent.WRITE || candidates.length < 2) {
+			return select(intent, 0);
+		}
+		// The mask keeps the index non-negative when the counter wraps around.
+		return select(intent, NEXT_REPLICA.getAndIncrement(this) & Integer.MAX_VALUE);
+	}
+
+	@Override
+	public @Nullable Target select(AccessIntent intent, int ticket) {
+		ServerTarget[] candidates = this.replicaArray;
 		if (intent == AccessIntent.WRITE || candidates.length == 0) {
 			return this.primary;
 		}
 		if (candidates.length == 1) {
 			return candidates[0].available ? candidates[0] : fallBack();
 		}
-		// The mask keeps the index non-negative when the counter wraps around.
-		int ticket = NEXT_REPLICA.getAndIncrement(this) & Integer.MAX_VALUE;
 		for (int i = 0; i < candidates.length; i++) {
 			ServerTarget candidate = candidates[(ticket + i) % candidates.length];
 			if (candidate.available) {

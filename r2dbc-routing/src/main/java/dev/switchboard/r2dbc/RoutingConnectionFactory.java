@@ -211,7 +211,8 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 		}
 		// The connection's lease on the tenant's placement, returned when its release starts. Refused
 		// while the placement drains (the tenant moved or left): the new snapshot is out, look again.
-		if (!tenancy.lease()) {
+		int ticket = tenancy.lease();
+		if (ticket < 0) {
 			route(actual, context, defaultIntent, transaction);
 			return;
 		}
@@ -241,7 +242,9 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 				: (declared == AccessIntent.READ ? AccessIntent.READ : AccessIntent.WRITE);
 		DataSource.Target target;
 		try {
-			target = dataSource.select(effective);
+			// Spread (Fibonacci hashing, the high bits): a tenant that alternates writes and reads
+			// would otherwise send every read, all with odd tickets, to the same one of two replicas.
+			target = dataSource.select(effective, (int) ((ticket * 0x9E3779B97F4A7C15L) >>> 33));
 		}
 		catch (RuntimeException thrown) {
 			tenancy.release();

@@ -15,18 +15,27 @@ import reactor.core.publisher.Sinks;
  * until its release starts. A move or an offboard retires the tenancy: it drains, refusing new
  * leases, and says when the last one is back.
  *
- * <p>The leases and the draining flag share one {@code long}, so that a lease is one atomic add on
- * the routing path and a drain cannot miss one: a router adds, then reads the flag in the same
- * result; the directory sets the flag, then reads the count in the same result. Whichever is
- * second sees the other. A lease refused because the tenancy drains sends the router back to the
- * directory, whose new snapshot was published before the flag was set.
+ * <p>The leases, the draining flag and a count of every lease ever taken share one {@code long},
+ * so that a lease is one atomic add on the routing path and a drain cannot miss one: a router
+ * adds, then reads the flag in the same result; the directory sets the flag, then reads the count
+ * in the same result. Whichever is second sees the other. A lease refused because the tenancy
+ * drains sends the router back to the directory, whose new snapshot was published before the flag
+ * was set. The count of every lease is the ticket a read's replica is chosen by
+ * ({@code DataSource.select(intent, ticket)}): the routing path's one atomic operation serves both.
  *
  * <p>An offboarded tenant's entry is a tombstone: a tenancy without a datasource, so that the
  * directory can tell "gone" from "never existed".
  */
 final class Tenancy {
 
-	private static final long DRAINING = 1L << 62;
+	/** The leases held now: bits 0 to 30. */
+	private static final long HELD = (1L << 31) - 1;
+
+	/** Set once the tenancy is retired: bit 31. */
+	private static final long DRAINING = 1L << 31;
+
+	/** One lease more held, and one more taken (bits 32 to 63, wrapping). */
+	private static final long ONE_LEASE = (1L << 32) | 1L;
 
 	private static final VarHandle LEASES;
 
@@ -53,7 +62,7 @@ final class Tenancy {
 	/** Whether leases are counted: not for a connection to a target named by a tool. */
 	private final boolean counted;
 
-	/** The leases in the low bits, {@link #DRAINING} once retired. */
+	/** The leases held, {@link #DRAINING}, and the leases ever taken. */
 	private volatile long leases;
 
 	/** Set before the draining flag; completed by whoever returns the last lease after it. */
@@ -97,23 +106,24 @@ final class Tenancy {
 
 	/**
 	 * Take a lease for one connection.
-	 * @return {@code false} if the tenancy drains: resolve the tenant again
+	 * @return the number of leases taken before this one (a non-negative ticket for choosing a
+	 * replica), or {@code -1} if the tenancy drains: resolve the tenant again
 	 */
-	boolean lease() {
+	int lease() {
 		if (!this.counted) {
-			return true;
+			return 0;
 		}
-		long before = (long) LEASES.getAndAdd(this, 1L);
+		long before = (long) LEASES.getAndAdd(this, ONE_LEASE);
 		if ((before & DRAINING) == 0) {
-			return true;
+			return (int) (before >>> 32) & Integer.MAX_VALUE;
 		}
 		release();
-		return false;
+		return -1;
 	}
 
 	/** Return a lease; the last one after the tenancy was retired completes its drain. */
 	void release() {
-		if (this.counted && (long) LEASES.getAndAdd(this, -1L) == (DRAINING | 1L)) {
+		if (this.counted && ((long) LEASES.getAndAdd(this, -1L) & (DRAINING | HELD)) == (DRAINING | 1L)) {
 			Sinks.Empty<Void> sink = this.drained;
 			if (sink != null) {
 				sink.tryEmitEmpty();
@@ -130,7 +140,7 @@ final class Tenancy {
 		Sinks.Empty<Void> sink = Sinks.empty();
 		this.drained = sink;
 		long before = (long) LEASES.getAndBitwiseOr(this, DRAINING);
-		if (!this.counted || (before & ~DRAINING) == 0) {
+		if (!this.counted || (before & HELD) == 0) {
 			sink.tryEmitEmpty();
 		}
 		return sink.asMono();
@@ -150,7 +160,7 @@ final class Tenancy {
 	 * @return the count
 	 */
 	long connections() {
-		return this.leases & ~DRAINING;
+		return this.leases & HELD;
 	}
 
 	boolean isDraining() {

@@ -221,7 +221,7 @@ class DirectorySnapshotConcurrencyTest {
 			if (tenancy == null || tenancy.isTombstone()) {
 				continue;
 			}
-			if (!tenancy.lease()) {
+			if (tenancy.lease() < 0) {
 				this.refused.increment();
 				continue;
 			}
