@@ -54,6 +54,13 @@ public final class DataError extends RuntimeException {
 		/** No server of the datasource can take the statement. */
 		NO_HEALTHY_TARGET(true, true),
 
+		/**
+		 * The tenant moved to another datasource while its work was prepared for the old one (its
+		 * SQL rendered in that one's dialect): nothing was sent, and the same request made again
+		 * goes to the new one. The jOOQ facade retries it where that is safe.
+		 */
+		TENANT_MOVED(true, true),
+
 		/** A causal read-your-writes token is malformed. */
 		INVALID_CAUSAL_TOKEN(false, true),
 
@@ -76,7 +83,7 @@ public final class DataError extends RuntimeException {
 
 		/**
 		 * Tell whether a retry may succeed.
-		 * @return {@code true} for {@link #TRANSIENT} and {@link #NO_HEALTHY_TARGET}
+		 * @return {@code true} for {@link #TRANSIENT}, {@link #NO_HEALTHY_TARGET} and {@link #TENANT_MOVED}
 		 */
 		public boolean isTransient() {
 			return this.transientFailure;
@@ -243,10 +250,10 @@ public final class DataError extends RuntimeException {
 	 * @param tenant the tenant
 	 * @param preparedFor the datasource the work was prepared for
 	 * @param now the datasource the tenant lives on now
-	 * @return the error, {@link Kind#TRANSIENT}
+	 * @return the error, {@link Kind#TENANT_MOVED}
 	 */
 	public static DataError tenantMoved(TenantId tenant, String preparedFor, String now) {
-		return new DataError(Kind.TRANSIENT, "tenant '" + tenant + "' moved from datasource '" + preparedFor
+		return new DataError(Kind.TENANT_MOVED, "tenant '" + tenant + "' moved from datasource '" + preparedFor
 				+ "' to '" + now + "' while its work was prepared: nothing was sent; retry",
 				tenant.value(), now, null, null, null);
 	}

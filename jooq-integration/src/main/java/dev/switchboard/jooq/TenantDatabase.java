@@ -72,13 +72,17 @@ public final class TenantDatabase {
 	 * @return the work's elements
 	 */
 	public <T> Flux<T> read(Function<DSLContext, ? extends Publisher<T>> work) {
-		return Flux.deferContextual(context -> TransactionScope.find(context) != null
+		return againIfMoved(Flux.deferContextual(context -> TransactionScope.find(context) != null
 				? run(context, AccessIntent.READ, work)
-				: retriedBeforeFirstElement(() -> run(context, AccessIntent.READ, work)));
+				: retriedBeforeFirstElement(() -> run(context, AccessIntent.READ, work))));
 	}
 
 	/**
 	 * Run work that writes, or may: the primary serves it, and later reads of the request too.
+	 * Unlike {@link #query}, {@link #execute}, {@link #read} and {@link #transactional}, it is not
+	 * made again when the tenant moved while it was prepared: a
+	 * {@link DataError.Kind#TENANT_MOVED} reaches the caller, as the work may have run other
+	 * statements before.
 	 * @param work given the tenant's write context
 	 * @param <T> the element type
 	 * @return the work's elements
@@ -97,7 +101,7 @@ public final class TenantDatabase {
 	 * @return the records
 	 */
 	public <R extends Record> Flux<R> query(Function<DSLContext, ? extends ResultQuery<R>> query) {
-		return Flux.deferContextual(context -> {
+		return againIfMoved(Flux.deferContextual(context -> {
 			Scope scope = resolve(context);
 			if (scope.failure != null) {
 				return Flux.error(scope.failure);
@@ -117,7 +121,7 @@ public final class TenantDatabase {
 				firstUsed[0] = true;
 				return guarded(Flux.from(attempt), IntentInference.candidate(attempt), scope.contexts.dataSource());
 			});
-		});
+		}));
 	}
 
 	/**
@@ -127,7 +131,7 @@ public final class TenantDatabase {
 	 * @return the number of rows changed
 	 */
 	public Mono<Integer> execute(Function<DSLContext, ? extends RowCountQuery> statement) {
-		return Mono.deferContextual(context -> {
+		return againIfMoved(Mono.deferContextual(context -> {
 			Scope scope = resolve(context);
 			if (scope.failure != null) {
 				return Mono.error(scope.failure);
@@ -139,7 +143,7 @@ public final class TenantDatabase {
 					// connection after this Mono completed, when a causal datasource has not yet read
 					// the write's position, so the request's next read would be pinned to the primary.
 					.reduce((first, last) -> last);
-		});
+		}));
 	}
 
 	/**
@@ -161,6 +165,17 @@ public final class TenantDatabase {
 	 * @return the work's elements, after the commit
 	 */
 	public <T> Flux<T> transactional(Function<DSLContext, ? extends Publisher<T>> work) {
+		// Made again if its BEGIN was refused because the tenant moved: its work had not run.
+		return Flux.defer(() -> {
+			boolean[] started = { false };
+			return transactionalOnce(dsl -> {
+				started[0] = true;
+				return work.apply(dsl);
+			}).onErrorResume(failure -> isMoved(failure) && !started[0] ? transactionalOnce(work) : Flux.error(failure));
+		});
+	}
+
+	private <T> Flux<T> transactionalOnce(Function<DSLContext, ? extends Publisher<T>> work) {
 		return Flux.deferContextual(context -> {
 			Scope scope = resolve(context);
 			if (scope.failure != null) {
@@ -272,6 +287,25 @@ public final class TenantDatabase {
 		}
 		DSLContext dsl = scope.transaction != null ? scope.transaction : scope.contexts.forIntent(intent);
 		return guarded(Flux.from(work.apply(dsl)), null, scope.transaction != null ? null : scope.contexts.dataSource());
+	}
+
+	/**
+	 * Make a call once more, resolving its tenant again, if it failed with
+	 * {@link DataError.Kind#TENANT_MOVED}: its statement was rendered for the datasource the tenant
+	 * left and was not sent. Only for calls whose first statement is the one refused (a query, a
+	 * statement, reads), so that nothing runs twice.
+	 */
+	private static <T> Flux<T> againIfMoved(Flux<T> call) {
+		return call.onErrorResume(failure -> isMoved(failure) ? call : Flux.error(failure));
+	}
+
+	private static <T> Mono<T> againIfMoved(Mono<T> call) {
+		return call.onErrorResume(failure -> isMoved(failure) ? call : Mono.error(failure));
+	}
+
+	private static boolean isMoved(Throwable failure) {
+		DataError error = DataError.find(failure);
+		return error != null && error.kind() == DataError.Kind.TENANT_MOVED;
 	}
 
 	/**

@@ -24,7 +24,7 @@ import org.springframework.web.server.PayloadTooLargeException;
  * come back by retrying</td></tr>
  * <tr><td>ROUTING_CONFLICT</td><td>409</td><td>the request's work contradicts the transaction it
  * runs in</td></tr>
- * <tr><td>TRANSIENT, NO_HEALTHY_TARGET</td><td>503, {@code Retry-After: 1}</td><td>a retry may
+ * <tr><td>TRANSIENT, NO_HEALTHY_TARGET, TENANT_MOVED</td><td>503, {@code Retry-After: 1}</td><td>a retry may
  * succeed: lost connection, pool exhausted, serialization failure, deadlock, a primary that refuses
  * writes while it fails over (SQLSTATE 25006), no server in rotation</td></tr>
  * <tr><td>PERMANENT</td><td>500</td><td>bad SQL, a constraint, a permission, a write declared a
@@ -59,7 +59,7 @@ public final class SwitchboardProblems {
 			case UNKNOWN_TENANT -> HttpStatus.NOT_FOUND;
 			case TENANT_OFFBOARDED -> HttpStatus.GONE;
 			case ROUTING_CONFLICT -> HttpStatus.CONFLICT;
-			case TRANSIENT, NO_HEALTHY_TARGET -> HttpStatus.SERVICE_UNAVAILABLE;
+			case TRANSIENT, NO_HEALTHY_TARGET, TENANT_MOVED -> HttpStatus.SERVICE_UNAVAILABLE;
 			case PERMANENT, OUTCOME_UNKNOWN -> HttpStatus.INTERNAL_SERVER_ERROR;
 		};
 	}
@@ -145,6 +145,7 @@ public final class SwitchboardProblems {
 			case ROUTING_CONFLICT -> "Routing conflict";
 			case TRANSIENT -> "Database temporarily unavailable";
 			case NO_HEALTHY_TARGET -> "No healthy database server";
+			case TENANT_MOVED -> "Tenant moved";
 			case PERMANENT -> "Database error";
 			case OUTCOME_UNKNOWN -> "Outcome unknown";
 		};
