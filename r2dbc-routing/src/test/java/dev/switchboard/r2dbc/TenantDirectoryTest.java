@@ -328,7 +328,7 @@ class TenantDirectoryTest {
 				.block(Duration.ofSeconds(1));
 
 		assertThat(failure).isInstanceOfSatisfying(DataError.class, error -> {
-			assertThat(error.kind()).isEqualTo(DataError.Kind.TRANSIENT);
+			assertThat(error.kind()).isEqualTo(DataError.Kind.TENANT_MOVED);
 			assertThat(error.getMessage()).contains("moved from datasource 'pg-main' to 'maria-main'");
 		});
 		assertThat(this.directory.entries()).filteredOn(entry -> entry.tenant().equals(acme))
