@@ -303,7 +303,8 @@ class TenantDirectoryLoadIT {
 	 */
 	void offboard(Tenant tenant, Map<Tenant, long[]> marks, List<Tx> driverTransactions) throws Exception {
 		boolean commit = marks.size() % 2 == 0;
-		// The facade knows only the datasources it was built with: not the one added during the run.
+		// Tenants on the datasource added during the run are driven through plain R2DBC only (the
+		// facade on a datasource added at runtime is LateDataSourceIT's).
 		Mono<?> running = tenant.placement.equals("pg-extra") ? Mono.empty()
 				: transaction(tenant, "driver", commit, Duration.ofMillis(80)).cache();
 		running.subscribe(null, failure -> {
