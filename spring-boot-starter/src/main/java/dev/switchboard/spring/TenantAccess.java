@@ -20,7 +20,8 @@ public interface TenantAccess {
 	/**
 	 * Tell whether the caller may use the tenant.
 	 * @param caller the authenticated caller, as {@code ServerWebExchange.getPrincipal()} gives it
-	 * @param tenant the tenant the request resolved to, validated and configured
+	 * @param tenant the tenant the request resolved to, validated; asked before the registry, so it
+	 * may be a tenant that does not exist (or was offboarded), which the caller must not learn
 	 * @return {@code true} to let the request run; must not be empty
 	 */
 	Mono<Boolean> permits(Principal caller, TenantId tenant);

@@ -30,9 +30,10 @@ import reactor.core.publisher.SynchronousSink;
  * {@link RoutingContext}, with a fresh read-after-write pin, into the Reactor Context of the rest
  * of the chain.
  *
- * <p>A request refused here runs nothing: no tenant, a malformed one or two of them (400), a tenant
- * that is not registered (404) or was offboarded (410), an authenticated caller that
- * {@link TenantAccess} does not let use the tenant (403). The refusal is emitted as a failure that {@link SwitchboardExceptionHandler}
+ * <p>A request refused here runs nothing: no tenant, a malformed one or two of them (400), an
+ * authenticated caller that {@link TenantAccess} does not let use the tenant (403, asked before the
+ * registry, so that a caller cannot tell the tenants that exist from those that do not), a tenant
+ * that is not registered (404) or was offboarded (410). The refusal is emitted as a failure that {@link SwitchboardExceptionHandler}
  * answers with a problem detail, the same path as a {@code DataError} from a handler. A refused
  * request for a path that no handler maps goes on without a tenant, so that its 404 wins: whether
  * a path exists does not depend on the tenant. Paths matching the excluded patterns
@@ -129,17 +130,17 @@ public final class TenantWebFilter implements WebFilter, Ordered {
 		Mono<TenantId> tenant = this.resolver.resolve(exchange)
 				.switchIfEmpty(Mono.error(() -> new DataError(DataError.Kind.MISSING_CONTEXT,
 						"the request names no tenant", null, null, null, null, null)))
-				.map(TenantId::of)
-				.handle(this::known);
+				.map(TenantId::of);
 		TenantAccess check = this.access;
 		if (check != null) {
+			// Before the registry: a caller learns whether a tenant exists only if it may use it.
 			tenant = tenant.flatMap(id -> exchange.getPrincipal()
 					.flatMap(caller -> check.permits(caller, id)
 							.flatMap(permitted -> permitted ? Mono.just(id)
 									: Mono.error(SwitchboardProblems.accessDenied(id, name(caller)))))
 					.defaultIfEmpty(id));
 		}
-		return tenant.map(id -> {
+		return tenant.handle(this::known).map(id -> {
 			RoutingContext routing = RoutingContext.of(id);
 			String brought = this.tokenHeader != null ? exchange.getRequest().getHeaders().getFirst(this.tokenHeader) : null;
 			if (brought != null) {

@@ -63,4 +63,23 @@ class HeaderTenantAccessIT {
 		assertThat(rows(topology.mariadb(), theirs)).isZero();
 		assertThat(rows(topology.postgres(), theirs)).isZero();
 	}
+
+	/**
+	 * A tenant the caller may not use is refused whether it exists or not: a 404 for a tenant that
+	 * does not exist beside a 403 for one that does would tell any caller which tenants exist.
+	 */
+	@Test
+	void aTenantTheCallerMayNotUseIsForbiddenWhetherItExistsOrNot() {
+		for (String named : new String[] { "globex", "hooli" }) {
+			this.client.get().uri("/server").headers(bearer(Map.of("tenant", "acme"))).header("X-Tenant-Id", named)
+					.exchange()
+					.expectStatus().isForbidden()
+					.expectHeader().contentType(MediaType.APPLICATION_PROBLEM_JSON)
+					.expectBody().jsonPath("$.tenant").isEqualTo(named);
+		}
+		this.client.get().uri("/server").headers(bearer(Map.of("tenants", "acme hooli"))).header("X-Tenant-Id", "hooli")
+				.exchange()
+				.expectStatus().isNotFound()
+				.expectBody().jsonPath("$.kind").isEqualTo("UNKNOWN_TENANT");
+	}
 }

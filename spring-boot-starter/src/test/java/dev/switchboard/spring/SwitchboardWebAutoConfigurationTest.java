@@ -34,7 +34,12 @@ class SwitchboardWebAutoConfigurationTest {
 		this.runner.run(context -> {
 			assertThat(context).hasNotFailed().hasSingleBean(TenantWebFilter.class)
 					.hasSingleBean(SwitchboardExceptionHandler.class);
-			assertThat(output).contains("WARN").contains("X-Tenant-Id request header, which " + WARNING);
+			assertThat(output.getAll().lines().filter(line -> line.contains(WARNING)))
+					.as("the warning, once, at WARN and from the web auto-configuration")
+					.singleElement().asString()
+					.contains(" WARN ", SwitchboardWebAutoConfiguration.class.getSimpleName(),
+							"X-Tenant-Id request header, which " + WARNING,
+							"switchboard.web.tenant-from=jwt-claim", "switchboard.web.trust-tenant-header=true");
 		});
 	}
 

@@ -77,6 +77,13 @@ class TenantAccessIT {
 	}
 
 	@Test
+	void anAcmeTokenOnAPathOfATenantThatDoesNotExistIsForbiddenToo() {
+		this.client.get().uri("/tenants/hooli/server").headers(bearer(Map.of("tenant", "acme"))).exchange()
+				.expectStatus().isForbidden()
+				.expectBody().jsonPath("$.tenant").isEqualTo("hooli");
+	}
+
+	@Test
 	void aTokenListingBothTenantsMayUseEither() {
 		Map<String, Object> claims = Map.of("tenants", List.of("acme", "globex"));
 		this.client.get().uri("/tenants/globex/server").headers(bearer(claims)).exchange()
