@@ -62,6 +62,16 @@ class FailureReportTest {
 	}
 
 	@Test
+	void anUnknownHostWithVerifyOnNamesTheDataSourceAndTheCause() {
+		// Through the driver's own resolver (Netty's, for r2dbc-postgresql); .invalid never resolves
+		// (RFC 6761). The timeout leaves room for a resolver that times out rather than answers.
+		assertReport(this.runner.withPropertyValues(
+						"switchboard.datasources.pg.primary=r2dbc:postgresql://postgres@no-such-host.invalid:5432/none",
+						"switchboard.tenants.globex.datasource=pg", "switchboard.startup.timeout=30s"),
+				"switchboard.datasources.pg.primary could not be reached at startup: pg: unknown host");
+	}
+
+	@Test
 	void anUnreachablePrimaryWithVerifyOffStarts() {
 		this.runner.withPropertyValues("switchboard.datasources.pg.primary=r2dbc:postgresql://postgres@127.0.0.1:1/none",
 				"switchboard.tenants.globex.datasource=pg", "switchboard.startup.verify=false")

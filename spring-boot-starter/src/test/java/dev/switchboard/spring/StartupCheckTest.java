@@ -12,9 +12,10 @@ import org.junit.jupiter.api.Test;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * How the startup check names a cause, from the exceptions drivers raise. (An unknown host is
- * tested here, not against a resolver: Netty's DNS resolver on the build machine did not answer
- * for a name under {@code .invalid} within 30 s, where the JDK's said unknown in 144 ms.)
+ * How the startup check names a cause, from the exceptions drivers raise. (An unknown host met
+ * through a driver's own resolver is {@code FailureReportTest}'s; it once timed out instead, because
+ * BlockHound stopped Netty's resolver from sending its query: see
+ * {@link NettyDnsBlockHoundIntegration}.)
  */
 class StartupCheckTest {
 

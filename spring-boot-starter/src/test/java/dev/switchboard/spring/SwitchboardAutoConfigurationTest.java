@@ -1,7 +1,11 @@
 package dev.switchboard.spring;
 
+import java.util.List;
+
+import dev.switchboard.api.DataSource;
 import dev.switchboard.jooq.TenantDatabase;
 import dev.switchboard.r2dbc.RoutingConnectionFactory;
+import io.r2dbc.pool.ConnectionPool;
 import io.r2dbc.spi.ConnectionFactory;
 import org.jooq.DSLContext;
 import org.jooq.SQLDialect;
@@ -120,6 +124,12 @@ class SwitchboardAutoConfigurationTest {
 					assertThat(pool.validationDepth()).isEqualTo(io.r2dbc.spi.ValidationDepth.REMOTE);
 					assertThat(pool.maxLifeTime()).isEqualTo(java.time.Duration.ofMinutes(10));
 					assertThat(pool.minIdle()).isEqualTo(1);
+					// What r2dbc-pool shows of them: GOOD's max-size 3 on the primary's and the replica's pool.
+					DataSource main = context.getBean(RoutingConnectionFactory.class).registry().dataSources().iterator().next();
+					for (DataSource.Target target : List.of(main.primary(), main.replicas().get(0))) {
+						assertThat(target.connectionFactory()).isInstanceOfSatisfying(ConnectionPool.class, connectionPool -> assertThat(
+								connectionPool.getMetrics().orElseThrow().getMaxAllocatedSize()).isEqualTo(3));
+					}
 				});
 	}
 
