@@ -61,7 +61,9 @@ public interface TenantResolver {
 	/**
 	 * A resolver that reads the label in front of a domain: {@code acme} of
 	 * {@code acme.example.com} for {@code example.com}. A host outside the domain names no tenant;
-	 * two labels in front of it ({@code a.b.example.com}) are refused.
+	 * two labels in front of it ({@code a.b.example.com}) are refused. Host names ignore case
+	 * (RFC 4343), so the label is read in lower case: {@code ACME.example.com} is the same host as
+	 * {@code acme.example.com}, and so the same tenant.
 	 * @param domain the domain under which each tenant has its subdomain, for example
 	 * {@code example.com}
 	 * @return the resolver
@@ -69,8 +71,9 @@ public interface TenantResolver {
 	static TenantResolver subdomain(String domain) {
 		String suffix = "." + domain.toLowerCase(Locale.ROOT);
 		return exchange -> {
-			String host = exchange.getRequest().getURI().getHost();
-			if (host == null || !host.toLowerCase(Locale.ROOT).endsWith(suffix)
+			String uriHost = exchange.getRequest().getURI().getHost();
+			String host = uriHost == null ? null : uriHost.toLowerCase(Locale.ROOT);
+			if (host == null || !host.endsWith(suffix)
 					|| host.length() == suffix.length()) {
 				return Mono.empty();
 			}
