@@ -26,8 +26,10 @@ import org.slf4j.LoggerFactory;
  * <p>The bundle holds {@code initdb}, {@code pg_ctl} and {@code postgres} only, no
  * {@code pg_basebackup}: each standby is a copy of the primary's data folder taken before the
  * primary ever started, plus {@code standby.signal} and {@code primary_conninfo}; it replays its
- * own WAL, then streams the rest from the primary. Every server trusts {@code postgres} on
- * 127.0.0.1 and has the database {@value EmbeddedTopology#DATABASE}.
+ * own WAL, then streams the rest from the primary. Every server has the database
+ * {@value EmbeddedTopology#DATABASE} and, as {@code scripts/dev-db.sh}'s, trusts everyone on
+ * 127.0.0.1 except the members of the group role {@value #PASSWORD_GROUP}, who log in with a
+ * password (the credential tests create their roles in it).
  */
 final class PostgresServers {
 
@@ -38,6 +40,9 @@ final class PostgresServers {
 	private static final String STANDBY_READY = "database system is ready to accept read-only connections";
 
 	private static final String STREAMING = "started streaming WAL from primary";
+
+	/** As in scripts/dev-db.sh: its members must give their password over TCP. */
+	static final String PASSWORD_GROUP = "switchboard_password_login";
 
 	private final Path cache;
 
@@ -176,7 +181,7 @@ final class PostgresServers {
 	 * so a run that dies meanwhile leaves no half-made template.
 	 */
 	private Path template() {
-		Path template = this.cache.resolve("postgres-14-template-v1");
+		Path template = this.cache.resolve("postgres-14-template-v2");
 		if (Files.isDirectory(template)) {
 			return template.resolve("data");
 		}
@@ -188,7 +193,11 @@ final class PostgresServers {
 			asUser(List.of(bin("initdb"), "-A", "trust", "-U", "postgres", "-D", data.toString(), "-E", "UTF-8",
 					"--locale=C", "--no-sync"), "");
 			asUser(List.of(bin("postgres"), "--single", "-D", data.toString(), "-F", "postgres"),
-					"CREATE DATABASE " + EmbeddedTopology.DATABASE + ";\n");
+					"CREATE DATABASE " + EmbeddedTopology.DATABASE + ";\nCREATE ROLE " + PASSWORD_GROUP + " NOLOGIN;\n");
+			// The first matching line wins: these go before initdb's trust lines.
+			Path hba = data.resolve("pg_hba.conf");
+			Files.writeString(hba, "host all +%1$s 127.0.0.1/32 scram-sha-256\nhost all +%1$s ::1/128 scram-sha-256\n"
+				.formatted(PASSWORD_GROUP) + Files.readString(hba));
 			try {
 				Files.move(partial, template, StandardCopyOption.ATOMIC_MOVE);
 			}

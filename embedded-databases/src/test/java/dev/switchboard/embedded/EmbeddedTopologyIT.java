@@ -85,12 +85,15 @@ class EmbeddedTopologyIT {
 			.start();
 		List<Integer> ports;
 		try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+			StringBuilder output = new StringBuilder();
 			String line;
 			do {
 				line = out.readLine();
+				output.append(line).append('\n');
 			}
 			while (line != null && !line.startsWith(StartAndWait.READY));
-			assertThat(line).as("the child's topology started").isNotNull();
+			// Its output says why, if it did not (a run of this class once failed here with nothing to go on).
+			assertThat(line).as("the child's topology started; its output:%n%s", output).isNotNull();
 			ports = Arrays.stream(line.substring(StartAndWait.READY.length()).strip().split(","))
 				.map(Integer::valueOf)
 				.toList();

@@ -23,7 +23,9 @@ import reactor.core.publisher.Mono;
  * Starts the embedded PostgreSQL and MariaDB servers before any bean connects to them, when
  * {@code sample.embedded.enabled} is true (the {@code embedded} profile, the default).
  *
- * Without it, on the {@code h2} profile, it says that the demo shows no replication.
+ * Without it, on the {@code h2} profile, it says that the demo shows no replication. Servers that do
+ * not start stop the service with a report that names the cause and the way out, the H2 demo
+ * among it ({@link EmbeddedDatabasesFailureAnalyzer}).
  *
  * <p>It also creates the tenant catalog table on the PostgreSQL primary, before the tenant
  * directory first reads it.
@@ -54,15 +56,23 @@ final class EmbeddedDatabases implements ApplicationContextInitializer<Configura
 			}
 			return;
 		}
-		Path folder = environment.getProperty(PREFIX + "folder", Path.class,
-				EmbeddedTopology.defaultFolder("switchboard-sample"));
-		EmbeddedTopology topology = EmbeddedTopology.builder(folder)
+		// Read as a String: the environment has no converter to Path, so --sample.embedded.folder failed.
+		String configured = environment.getProperty(PREFIX + "folder");
+		Path folder = configured != null ? Path.of(configured) : EmbeddedTopology.defaultFolder("switchboard-sample");
+		EmbeddedTopology.Builder builder = EmbeddedTopology.builder(folder)
 			.postgresPorts(port(environment, "postgres-primary"), port(environment, "postgres-replica"),
 					port(environment, "postgres-lagging"))
 			.mariadbPorts(port(environment, "mariadb-primary"), port(environment, "mariadb-replica"),
 					port(environment, "mariadb-lagging"))
-			.replicationDelay(environment.getProperty(PREFIX + "replication-delay", Duration.class, Duration.ofSeconds(2)))
-			.start();
+			.replicationDelay(environment.getProperty(PREFIX + "replication-delay", Duration.class, Duration.ofSeconds(2)));
+		EmbeddedTopology topology;
+		try {
+			topology = builder.start();
+		}
+		catch (RuntimeException ex) {
+			// Reported with what to do, the H2 demo among it (EmbeddedDatabasesFailureAnalyzer).
+			throw new EmbeddedDatabasesException(folder, ex);
+		}
 		createCatalog(topology);
 		DefaultListableBeanFactory beans = (DefaultListableBeanFactory) context.getBeanFactory();
 		beans.registerSingleton(BEAN, topology);
