@@ -92,7 +92,10 @@ public class SwitchboardTransactionManager implements ReactiveTransactionManager
 			return this.transactions.getReactiveTransaction(definition)
 					.contextWrite(Context.of(GUARD, guard))
 					.doOnCancel(guard::cancelled)
-					.filter(transaction -> guard.delivered());
+					// Neither the transaction nor an empty completion after a cancel: an operator
+					// downstream that still took a completion (switchIfEmpty in @Transactional's
+					// support) would run the method without a transaction.
+					.flatMap(transaction -> guard.delivered() ? Mono.just(transaction) : Mono.never());
 		});
 	}
 
@@ -162,7 +165,7 @@ public class SwitchboardTransactionManager implements ReactiveTransactionManager
 	 * whichever of the two comes first: once delivered, Spring's operator ends it (a cancel then
 	 * rolls it back); once cancelled, the guard rolls back and releases the connection, whether it
 	 * was handed out before the cancel or after (a cancel that overtakes the hand-out), and a
-	 * transaction that still arrives is not passed on. Spring's own operators can drop a begun
+	 * transaction that still arrives is not passed on, nor is the end of the sequence. Spring's own operators can drop a begun
 	 * transaction without telling its begin (a cancel that reaches {@code thenReturn} after the
 	 * begin completed but before the transaction went on), so the cancel is taken at the caller's
 	 * end, not at the begin's.
