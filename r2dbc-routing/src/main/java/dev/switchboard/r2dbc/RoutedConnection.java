@@ -7,7 +7,6 @@ import java.util.function.Supplier;
 
 import dev.switchboard.api.CausalToken;
 import dev.switchboard.api.DataError;
-import dev.switchboard.api.DataErrorClassifier;
 import dev.switchboard.api.DataSource;
 import dev.switchboard.api.ReadConsistency;
 import dev.switchboard.api.Role;
@@ -17,7 +16,6 @@ import io.r2dbc.spi.Batch;
 import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.ConnectionMetadata;
 import io.r2dbc.spi.IsolationLevel;
-import io.r2dbc.spi.R2dbcException;
 import io.r2dbc.spi.Result;
 import io.r2dbc.spi.Statement;
 import io.r2dbc.spi.TransactionDefinition;
@@ -166,44 +164,10 @@ public sealed class RoutedConnection extends Drains implements Connection, Wrapp
 
 	/**
 	 * Classify a failure of a driver exchange (never the caller's code): every failure leaves as
-	 * a {@link DataError}, and the datasource's health hears of it.
+	 * a {@link DataError}, and the datasource's health hears of it (see {@link ConnectionFailures}).
 	 */
 	DataError classify(Throwable failure) {
-		DataError error = DataErrorClassifier.classify(failure, this.tenancy.tenant, this.target.dataSource().name(),
-				this.target.role());
-		if (error.kind() == DataError.Kind.PERMANENT && isDriverStateFailure(failure)) {
-			// r2dbc-mysql's "Request queue was disposed" and the like: the connection broke under the driver.
-			error = new DataError(DataError.Kind.TRANSIENT, "the driver's connection failed: " + failure.getMessage(),
-					this.tenancy.tenant.value(), this.target.dataSource().name(), this.target.role(), null, failure);
-		}
-		return report(error);
-	}
-
-	/**
-	 * Classify a failure of an exchange that may have applied a change: the commit, or a write in
-	 * autocommit. A lost connection there leaves the outcome unknown.
-	 */
-	private DataError classifyInDoubt(Throwable failure, String what) {
-		if (failure instanceof DataError classified) {
-			return classified;
-		}
-		if (DataErrorClassifier.isTargetFailure(failure) || isDriverStateFailure(failure)) {
-			String sqlState = failure instanceof R2dbcException r2dbc ? r2dbc.getSqlState() : null;
-			return report(DataError.outcomeUnknown(what, this.tenancy.tenant, this.target.dataSource().name(),
-					this.target.role(), sqlState, failure));
-		}
-		return classify(failure);
-	}
-
-	private DataError report(DataError error) {
-		this.listener.failed(this.context, error);
-		this.target.reportFailure(error);
-		return error;
-	}
-
-	/** An exception of the driver's own that says its connection state broke, not the database's answer. */
-	private static boolean isDriverStateFailure(Throwable failure) {
-		return failure instanceof IllegalStateException && !(failure instanceof DataError);
+		return ConnectionFailures.classify(this, failure);
 	}
 
 	/**
@@ -278,11 +242,12 @@ public sealed class RoutedConnection extends Drains implements Connection, Wrapp
 				: classifyStatement(failure, sql));
 	}
 
-	/** A write in autocommit on the primary whose connection was lost may have been applied. */
+	/**
+	 * Classify a failure of a statement's exchange: a write in autocommit on the primary whose
+	 * connection was lost may have been applied (see {@link ConnectionFailures}).
+	 */
 	DataError classifyStatement(Throwable failure, @Nullable String sql) {
-		return inTransaction() || this.target.role() != Role.PRIMARY || (sql != null && Statements.isRead(sql))
-				? classify(failure)
-				: classifyInDoubt(failure, "a write in autocommit");
+		return ConnectionFailures.classifyStatement(this, failure, sql);
 	}
 
 	@Override
@@ -350,12 +315,8 @@ public sealed class RoutedConnection extends Drains implements Connection, Wrapp
 		if (routing != null) {
 			// Set only on the primary of a datasource with causal reads.
 			CausalReads causal = ((Replicated) this.target.dataSource()).causalReads();
-			String dataSource = this.target.dataSource().name();
 			Mono<Void> capture = this.used && !this.closed && causal != null
-					? causal.committedPosition(this.delegate)
-							.doOnNext(position -> routing.pin().observe(CausalToken.of(dataSource, position)))
-							.onErrorComplete()
-							.then()
+					? causal.recordCommittedPosition(this.delegate, routing, this.target.dataSource().name())
 					: Mono.empty();
 			// Settled before the caller hears of the release (doFinally would run after), so that
 			// its next read already sees the token.
@@ -387,7 +348,7 @@ public sealed class RoutedConnection extends Drains implements Connection, Wrapp
 				return end(this.delegate::rollbackTransaction).onErrorMap(this::classify).then(Mono.error(conflict));
 			}
 			return end(this.delegate::commitTransaction).onErrorMap(failure -> {
-				DataError error = classifyInDoubt(failure, "the commit");
+				DataError error = ConnectionFailures.classifyInDoubt(this, failure, "the commit");
 				if (error.kind() == DataError.Kind.OUTCOME_UNKNOWN) {
 					inDoubt(error);
 				}
