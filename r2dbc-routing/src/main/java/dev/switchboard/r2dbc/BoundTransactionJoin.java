@@ -56,7 +56,7 @@ final class BoundTransactionJoin {
 			return false;
 		}
 		if (joined instanceof RoutedConnection routed) {
-			DataError conflict = routed.conflictWith(tenant, context);
+			DataError conflict = RoutingConflict.onConnection(routed, tenant, context);
 			if (conflict == null && ownTransaction) {
 				conflict = DataError.nestedTransaction(routed.tenant(), routed.target().dataSource().name());
 			}

@@ -170,35 +170,6 @@ public sealed class RoutedConnection extends Drains implements Connection, Wrapp
 		return ConnectionFailures.classify(this, failure);
 	}
 
-	/**
-	 * Refuse a statement whose caller's context names another tenant than this connection's: it
-	 * would run in the wrong tenant's database, inside its transaction. The transaction may then
-	 * only roll back.
-	 * @param caller the context of the statement's subscriber
-	 * @return the conflict, or {@code null} if the caller names no other tenant
-	 */
-	final @Nullable DataError conflict(ContextView caller) {
-		RoutingContext routing = RoutingContext.find(caller);
-		return routing == null ? null : conflictWith(routing.tenant(), caller);
-	}
-
-	/**
-	 * Refuse work for {@code requested} if it is not this connection's tenant, and let the
-	 * transaction only roll back.
-	 * @param requested the tenant the caller asks for
-	 * @param caller the caller's context
-	 * @return the conflict, or {@code null} if {@code requested} is this connection's tenant
-	 */
-	final @Nullable DataError conflictWith(@Nullable TenantId requested, ContextView caller) {
-		if (requested == null || this.tenancy.tenant.equals(requested)) {
-			return null;
-		}
-		DataError conflict = DataError.routingConflict(this.tenancy.tenant, this.target.dataSource().name(), requested);
-		rollbackOnly(conflict);
-		this.listener.failed(caller, conflict);
-		return conflict;
-	}
-
 	@Override
 	final Throwable refusal() {
 		return DataError.transactionEnded(this.tenancy.tenant, this.target.dataSource().name(), this.target.role());
