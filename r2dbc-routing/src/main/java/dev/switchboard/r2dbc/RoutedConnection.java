@@ -30,7 +30,7 @@ import reactor.util.context.ContextView;
 /**
  * A connection handed out by {@link RoutingConnectionFactory}: the pooled connection of one
  * target, which knows where it leads and classifies every database failure of itself, its
- * statements and its results as a {@link dev.switchboard.api.DataError} naming the tenant,
+ * statements and its results as a {@link DataError} naming the tenant,
  * datasource and role.
  *
  * <p>Closing it returns the pooled connection to its pool. Failures of the caller's own code, such
