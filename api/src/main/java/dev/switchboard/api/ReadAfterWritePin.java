@@ -1,5 +1,8 @@
 package dev.switchboard.api;
 
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+import java.util.concurrent.atomic.AtomicReferenceFieldUpdater;
+
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -18,16 +21,15 @@ import org.jspecify.annotations.Nullable;
  */
 public final class ReadAfterWritePin {
 
-	private static final java.util.concurrent.atomic.AtomicReferenceFieldUpdater<ReadAfterWritePin, CausalToken> TOKEN =
-			java.util.concurrent.atomic.AtomicReferenceFieldUpdater.newUpdater(ReadAfterWritePin.class, CausalToken.class,
-					"token");
+	private static final AtomicReferenceFieldUpdater<ReadAfterWritePin, CausalToken> TOKEN =
+			AtomicReferenceFieldUpdater.newUpdater(ReadAfterWritePin.class, CausalToken.class, "token");
 
 	private volatile boolean tripped;
 
 	private volatile @Nullable CausalToken token;
 
-	private static final java.util.concurrent.atomic.AtomicIntegerFieldUpdater<ReadAfterWritePin> PENDING =
-			java.util.concurrent.atomic.AtomicIntegerFieldUpdater.newUpdater(ReadAfterWritePin.class, "pending");
+	private static final AtomicIntegerFieldUpdater<ReadAfterWritePin> PENDING =
+			AtomicIntegerFieldUpdater.newUpdater(ReadAfterWritePin.class, "pending");
 
 	/** Connections to a causal primary handed out and not yet released: their position is unknown. */
 	private volatile int pending;

@@ -12,6 +12,7 @@ import dev.switchboard.api.DataError;
 import dev.switchboard.api.DataSource;
 import dev.switchboard.r2dbc.RoutedConnection;
 import dev.switchboard.r2dbc.RoutingConnectionFactory;
+import dev.switchboard.r2dbc.TenantResolution;
 import io.r2dbc.spi.Batch;
 import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.ConnectionMetadata;
@@ -143,11 +144,9 @@ final class DeferredConnection implements Connection {
 	 */
 	private @Nullable DataError movedSince(Connection connection) {
 		DataSource expected = this.call != null ? this.call.dataSource() : null;
-		if (expected == null || !(connection instanceof RoutedConnection routed)
-				|| routed.target().dataSource() == expected) {
-			return null;
-		}
-		return DataError.tenantMoved(routed.tenant(), expected.name(), routed.target().dataSource().name());
+		return expected != null && connection instanceof RoutedConnection routed
+				? TenantResolution.moved(routed.tenant(), expected, routed.target().dataSource())
+				: null;
 	}
 
 	private static IllegalStateException closed() {

@@ -37,25 +37,52 @@ final class DeferredConnectionFactory implements ConnectionFactory {
 				return "unknown until routed";
 			}
 		};
-		this.create = new Mono<>() {
-			@Override
-			public void subscribe(CoreSubscriber<? super Connection> actual) {
-				DeferredConnection connection = new DeferredConnection(routing, actual.currentContext(), metadata, intent);
-				Offer offer = new Offer(actual, connection);
-				actual.onSubscribe(offer);
-				offer.complete(connection);
-			}
-		};
+		this.create = new Create(routing, metadata, intent);
 	}
 
+	/**
+	 * {@inheritDoc} One publisher, built in the constructor, passed through Reactor's assembly hooks
+	 * on each call, so that {@code Hooks.onOperatorDebug()} and {@code checkpoint()} see it; without
+	 * hooks that returns it as it is, allocating nothing.
+	 */
 	@Override
 	public Mono<Connection> create() {
-		return this.create;
+		return Create.assemble(this.create);
 	}
 
 	@Override
 	public ConnectionFactoryMetadata getMetadata() {
 		return this.routing.getMetadata();
+	}
+
+	/** The publisher of {@link #create()}: a new {@link DeferredConnection} for each subscriber. */
+	private static final class Create extends Mono<Connection> {
+
+		private final RoutingConnectionFactory routing;
+
+		private final ConnectionMetadata metadata;
+
+		private final DeferredConnection.IntentSource intent;
+
+		Create(RoutingConnectionFactory routing, ConnectionMetadata metadata, DeferredConnection.IntentSource intent) {
+			this.routing = routing;
+			this.metadata = metadata;
+			this.intent = intent;
+		}
+
+		/** Pass this publisher through Reactor's assembly hooks ({@code Mono.onAssembly} is protected). */
+		static Mono<Connection> assemble(Mono<Connection> create) {
+			return onAssembly(create);
+		}
+
+		@Override
+		public void subscribe(CoreSubscriber<? super Connection> actual) {
+			DeferredConnection connection = new DeferredConnection(this.routing, actual.currentContext(), this.metadata,
+					this.intent);
+			Offer offer = new Offer(actual, connection);
+			actual.onSubscribe(offer);
+			offer.complete(connection);
+		}
 	}
 
 	/**

@@ -103,7 +103,8 @@ final class CancelShield<T> implements CoreSubscriber<T>, Subscription {
 		}
 		// A statement's caller must name the connection's tenant; a single exchange (a BEGIN, a
 		// release) only has its failures classified by the connection.
-		Throwable conflict = connection != null && kind == Kind.RESULTS ? connection.conflict(actual.currentContext())
+		Throwable conflict = connection != null && kind == Kind.RESULTS
+				? RoutingConflict.ofStatement(connection, actual.currentContext())
 				: null;
 		if (conflict != null) {
 			if (admitted == Drains.COUNTED) {

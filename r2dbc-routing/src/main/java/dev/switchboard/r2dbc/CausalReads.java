@@ -3,6 +3,7 @@ package dev.switchboard.r2dbc;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 
+import dev.switchboard.api.CausalToken;
 import dev.switchboard.api.DataSource;
 import dev.switchboard.api.ReplicationPosition;
 import dev.switchboard.api.Role;
@@ -16,7 +17,7 @@ import reactor.util.context.ContextView;
  * The causal reads of a datasource in {@link dev.switchboard.api.ReadConsistency#CAUSAL} mode: the
  * choice of a replica for a read that must see a position ({@link #select}), the bounded wait on
  * that replica ({@link #await}, driven by {@link CausalWait}), and the position a write's
- * connection leaves in the request's token ({@link #committedPosition}).
+ * connection leaves in the request's token ({@link #recordCommittedPosition}).
  *
  * <p>Selection reads the replicas' health and last positions, written by {@link ReplicaProbe};
  * it takes no lock. Thread-safe.
@@ -98,8 +99,24 @@ final class CausalReads {
 	 * @param connection a connection to the datasource's primary that ran statements
 	 * @return the position, or empty when the engine has none or the session wrote nothing
 	 */
-	Mono<ReplicationPosition> committedPosition(Connection connection) {
+	private Mono<ReplicationPosition> committedPosition(Connection connection) {
 		return this.replication.of(connection).flatMap(engine -> engine.committedPosition(connection));
+	}
+
+	/**
+	 * Leave the primary's position after a connection's last commit in the request's token, as a
+	 * write's connection does before it goes back to its pool. If the position cannot be read, the
+	 * request's reads stay pinned to the primary.
+	 * @param connection a connection to the datasource's primary that ran statements
+	 * @param request the request whose token it updates
+	 * @param dataSource the datasource's name, for the token
+	 * @return a {@code Mono} that completes when the position is recorded, or could not be read
+	 */
+	Mono<Void> recordCommittedPosition(Connection connection, RoutingContext request, String dataSource) {
+		return committedPosition(connection)
+				.doOnNext(position -> request.pin().observe(CausalToken.of(dataSource, position)))
+				.onErrorComplete()
+				.then();
 	}
 
 	/**

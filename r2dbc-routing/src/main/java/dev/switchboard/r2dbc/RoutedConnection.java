@@ -7,7 +7,6 @@ import java.util.function.Supplier;
 
 import dev.switchboard.api.CausalToken;
 import dev.switchboard.api.DataError;
-import dev.switchboard.api.DataErrorClassifier;
 import dev.switchboard.api.DataSource;
 import dev.switchboard.api.ReadConsistency;
 import dev.switchboard.api.Role;
@@ -17,7 +16,6 @@ import io.r2dbc.spi.Batch;
 import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.ConnectionMetadata;
 import io.r2dbc.spi.IsolationLevel;
-import io.r2dbc.spi.R2dbcException;
 import io.r2dbc.spi.Result;
 import io.r2dbc.spi.Statement;
 import io.r2dbc.spi.TransactionDefinition;
@@ -32,7 +30,7 @@ import reactor.util.context.ContextView;
 /**
  * A connection handed out by {@link RoutingConnectionFactory}: the pooled connection of one
  * target, which knows where it leads and classifies every database failure of itself, its
- * statements and its results as a {@link dev.switchboard.api.DataError} naming the tenant,
+ * statements and its results as a {@link DataError} naming the tenant,
  * datasource and role.
  *
  * <p>Closing it returns the pooled connection to its pool. Failures of the caller's own code, such
@@ -166,73 +164,10 @@ public sealed class RoutedConnection extends Drains implements Connection, Wrapp
 
 	/**
 	 * Classify a failure of a driver exchange (never the caller's code): every failure leaves as
-	 * a {@link DataError}, and the datasource's health hears of it.
+	 * a {@link DataError}, and the datasource's health hears of it (see {@link ConnectionFailures}).
 	 */
 	DataError classify(Throwable failure) {
-		DataError error = DataErrorClassifier.classify(failure, this.tenancy.tenant, this.target.dataSource().name(),
-				this.target.role());
-		if (error.kind() == DataError.Kind.PERMANENT && isDriverStateFailure(failure)) {
-			// r2dbc-mysql's "Request queue was disposed" and the like: the connection broke under the driver.
-			error = new DataError(DataError.Kind.TRANSIENT, "the driver's connection failed: " + failure.getMessage(),
-					this.tenancy.tenant.value(), this.target.dataSource().name(), this.target.role(), null, failure);
-		}
-		return report(error);
-	}
-
-	/**
-	 * Classify a failure of an exchange that may have applied a change: the commit, or a write in
-	 * autocommit. A lost connection there leaves the outcome unknown.
-	 */
-	private DataError classifyInDoubt(Throwable failure, String what) {
-		if (failure instanceof DataError classified) {
-			return classified;
-		}
-		if (DataErrorClassifier.isTargetFailure(failure) || isDriverStateFailure(failure)) {
-			String sqlState = failure instanceof R2dbcException r2dbc ? r2dbc.getSqlState() : null;
-			return report(DataError.outcomeUnknown(what, this.tenancy.tenant, this.target.dataSource().name(),
-					this.target.role(), sqlState, failure));
-		}
-		return classify(failure);
-	}
-
-	private DataError report(DataError error) {
-		this.listener.failed(this.context, error);
-		this.target.reportFailure(error);
-		return error;
-	}
-
-	/** An exception of the driver's own that says its connection state broke, not the database's answer. */
-	private static boolean isDriverStateFailure(Throwable failure) {
-		return failure instanceof IllegalStateException && !(failure instanceof DataError);
-	}
-
-	/**
-	 * Refuse a statement whose caller's context names another tenant than this connection's: it
-	 * would run in the wrong tenant's database, inside its transaction. The transaction may then
-	 * only roll back.
-	 * @param caller the context of the statement's subscriber
-	 * @return the conflict, or {@code null} if the caller names no other tenant
-	 */
-	final @Nullable DataError conflict(ContextView caller) {
-		RoutingContext routing = RoutingContext.find(caller);
-		return routing == null ? null : conflictWith(routing.tenant(), caller);
-	}
-
-	/**
-	 * Refuse work for {@code requested} if it is not this connection's tenant, and let the
-	 * transaction only roll back.
-	 * @param requested the tenant the caller asks for
-	 * @param caller the caller's context
-	 * @return the conflict, or {@code null} if {@code requested} is this connection's tenant
-	 */
-	final @Nullable DataError conflictWith(@Nullable TenantId requested, ContextView caller) {
-		if (requested == null || this.tenancy.tenant.equals(requested)) {
-			return null;
-		}
-		DataError conflict = DataError.routingConflict(this.tenancy.tenant, this.target.dataSource().name(), requested);
-		rollbackOnly(conflict);
-		this.listener.failed(caller, conflict);
-		return conflict;
+		return ConnectionFailures.classify(this, failure);
 	}
 
 	@Override
@@ -278,11 +213,12 @@ public sealed class RoutedConnection extends Drains implements Connection, Wrapp
 				: classifyStatement(failure, sql));
 	}
 
-	/** A write in autocommit on the primary whose connection was lost may have been applied. */
+	/**
+	 * Classify a failure of a statement's exchange: a write in autocommit on the primary whose
+	 * connection was lost may have been applied (see {@link ConnectionFailures}).
+	 */
 	DataError classifyStatement(Throwable failure, @Nullable String sql) {
-		return inTransaction() || this.target.role() != Role.PRIMARY || (sql != null && Statements.isRead(sql))
-				? classify(failure)
-				: classifyInDoubt(failure, "a write in autocommit");
+		return ConnectionFailures.classifyStatement(this, failure, sql);
 	}
 
 	@Override
@@ -350,12 +286,8 @@ public sealed class RoutedConnection extends Drains implements Connection, Wrapp
 		if (routing != null) {
 			// Set only on the primary of a datasource with causal reads.
 			CausalReads causal = ((Replicated) this.target.dataSource()).causalReads();
-			String dataSource = this.target.dataSource().name();
 			Mono<Void> capture = this.used && !this.closed && causal != null
-					? causal.committedPosition(this.delegate)
-							.doOnNext(position -> routing.pin().observe(CausalToken.of(dataSource, position)))
-							.onErrorComplete()
-							.then()
+					? causal.recordCommittedPosition(this.delegate, routing, this.target.dataSource().name())
 					: Mono.empty();
 			// Settled before the caller hears of the release (doFinally would run after), so that
 			// its next read already sees the token.
@@ -387,7 +319,7 @@ public sealed class RoutedConnection extends Drains implements Connection, Wrapp
 				return end(this.delegate::rollbackTransaction).onErrorMap(this::classify).then(Mono.error(conflict));
 			}
 			return end(this.delegate::commitTransaction).onErrorMap(failure -> {
-				DataError error = classifyInDoubt(failure, "the commit");
+				DataError error = ConnectionFailures.classifyInDoubt(this, failure, "the commit");
 				if (error.kind() == DataError.Kind.OUTCOME_UNKNOWN) {
 					inDoubt(error);
 				}

@@ -1,9 +1,7 @@
 package dev.switchboard.r2dbc;
 
 import java.io.Closeable;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Set;
 
 import dev.switchboard.api.AccessIntent;
 import dev.switchboard.api.CausalToken;
@@ -84,7 +82,8 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 
 	private final RoutingListener listener;
 
-	private final @Nullable BoundTransactions bound;
+	/** Joins the transactions bound by a manager outside Switchboard, or {@code null} for none. */
+	private final @Nullable BoundTransactionJoin bound;
 
 	/**
 	 * Create a routing factory over a frozen registry.
@@ -118,9 +117,9 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 			@Nullable BoundTransactions bound) {
 		this.directory = TenantDirectory.over(registry);
 		this.listener = listener;
-		this.bound = bound;
+		this.bound = bound != null ? new BoundTransactionJoin(this, bound) : null;
 		this.defaultTenant = registry.defaultTenant();
-		this.metadata = metadata(registry);
+		this.metadata = RoutingMetadata.of(registry);
 		this.create = new RouteMono(this, null, null);
 		this.reads = new IntentView(this, AccessIntent.READ);
 		this.writes = new IntentView(this, AccessIntent.WRITE);
@@ -206,7 +205,7 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 		TenantId tenant = tenancy.tenant;
 		DataSource dataSource = tenancy.dataSource;
 		TransactionBinding binding = resolved.transaction();
-		if (this.bound != null && joinBound(actual, context, tenant, dataSource, binding != null || transaction)) {
+		if (this.bound != null && this.bound.join(actual, context, tenant, dataSource, binding != null || transaction)) {
 			return;
 		}
 		// The connection's lease on the tenant's placement, returned when its release starts. Refused
@@ -283,50 +282,6 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 	}
 
 	/**
-	 * Inside a transaction that a transaction manager outside Switchboard bound to this factory:
-	 * hand out its connection if the tenant is the transaction's; refuse another tenant, and a
-	 * transaction of its own (it would commit apart from the bound one), each with
-	 * {@link DataError.Kind#ROUTING_CONFLICT}; refuse the work of such a transaction that has
-	 * ended ({@link BoundTransactions#hasEnded}) with {@link DataError#transactionEnded}, rather
-	 * than run it on a fresh connection in autocommit.
-	 * @return {@code false} outside such a transaction: routing goes on
-	 */
-	private boolean joinBound(CoreSubscriber<? super Connection> actual, ContextView context, TenantId tenant,
-			DataSource dataSource, boolean ownTransaction) {
-		Connection joined;
-		try {
-			joined = this.bound.find(context, this);
-		}
-		catch (RuntimeException failure) {
-			fail(actual, context, new DataError(DataError.Kind.PERMANENT,
-					"the transaction bound to the routing factory has no usable connection: " + failure.getMessage(),
-					tenant.value(), dataSource.name(), Role.PRIMARY, null, failure));
-			return true;
-		}
-		if (joined == null) {
-			if (!ownTransaction && this.bound.hasEnded(context, this)) {
-				// The work of a transaction that has ended: a fresh connection would run it in autocommit.
-				fail(actual, context, DataError.transactionEnded(tenant, dataSource.name(), Role.PRIMARY));
-				return true;
-			}
-			return false;
-		}
-		if (joined instanceof RoutedConnection routed) {
-			DataError conflict = routed.conflictWith(tenant, context);
-			if (conflict == null && ownTransaction) {
-				conflict = DataError.nestedTransaction(routed.tenant(), routed.target().dataSource().name());
-			}
-			if (conflict != null) {
-				fail(actual, context, conflict);
-				return true;
-			}
-			this.listener.routed(context, tenant, routed.target(), RoutingListener.Reason.PRIMARY_TRANSACTION);
-		}
-		Mono.<Connection>just(new NonClosingConnection(joined)).subscribe(actual);
-		return true;
-	}
-
-	/**
 	 * A read that must see {@code token}: a replica known to have replayed it, or one that replays
 	 * it within the datasource's causal wait on the connection just taken, else the primary.
 	 * Connections taken for a wait that fails are closed, also when the subscriber cancels.
@@ -363,7 +318,8 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 				: RoutingListener.Reason.PRIMARY_NO_HEALTHY_REPLICA;
 	}
 
-	private void fail(CoreSubscriber<? super Connection> actual, ContextView context, DataError error) {
+	/** Report a routing failure, then emit it: where every refusal of a connection request ends. */
+	void fail(CoreSubscriber<? super Connection> actual, ContextView context, DataError error) {
 		reportRoutingFailure(context, error);
 		Operators.error(actual, error);
 	}
@@ -442,23 +398,6 @@ public final class RoutingConnectionFactory implements ConnectionFactory, Dispos
 	@Override
 	public ConnectionFactoryMetadata getMetadata() {
 		return this.metadata;
-	}
-
-	private static ConnectionFactoryMetadata metadata(DataSourceRegistry registry) {
-		Set<String> names = new LinkedHashSet<>();
-		ConnectionFactoryMetadata first = null;
-		for (DataSource dataSource : registry.dataSources()) {
-			ConnectionFactoryMetadata candidate = dataSource.primary().connectionFactory().getMetadata();
-			names.add(candidate.getName());
-			if (first == null) {
-				first = candidate;
-			}
-		}
-		if (names.size() == 1) {
-			return first;
-		}
-		String name = names.isEmpty() ? MIXED_NAME : MIXED_NAME + " " + String.join(", ", names);
-		return () -> name;
 	}
 
 	/**

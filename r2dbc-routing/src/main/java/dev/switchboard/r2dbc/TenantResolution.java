@@ -20,7 +20,8 @@ import reactor.util.context.ContextView;
  * <li>The directory gives the tenant's datasource, else {@link DataError.Kind#UNKNOWN_TENANT}, or
  * {@link DataError.Kind#TENANT_OFFBOARDED} for a tenant that was offboarded.</li>
  * <li>Inside a {@link TransactionBinding} of another tenant: {@link DataError.Kind#ROUTING_CONFLICT},
- * and the transaction becomes rollback-only.</li>
+ * and the transaction becomes rollback-only; of the same tenant, bound to a datasource the tenant
+ * has left since: {@link DataError.Kind#TENANT_MOVED} ({@link #moved}).</li>
  * </ol>
  * Immutable.
  */
@@ -73,9 +74,22 @@ public final class TenantResolution {
 		if (conflict != null) {
 			return conflict;
 		}
-		DataSource preparedFor = transaction.dataSourceOrNull();
-		return preparedFor == null || preparedFor == tenancy.dataSource ? null
-				: DataError.tenantMoved(tenant, preparedFor.name(), tenancy.dataSource.name());
+		return moved(tenant, transaction.dataSourceOrNull(), tenancy.dataSource);
+	}
+
+	/**
+	 * Check work prepared for one datasource (rendered in its SQL dialect, a transaction bound to
+	 * it) that routing sends to another because the tenant moved in between: it must not run
+	 * there. The one home of the {@link DataError.Kind#TENANT_MOVED} rule, for routing and for
+	 * adapters that prepare work before they route it, such as the jOOQ facade.
+	 * @param tenant the tenant
+	 * @param preparedFor the datasource the work was prepared for, or {@code null} if for none
+	 * @param routedTo the datasource the work is routed to
+	 * @return the {@link DataError#tenantMoved} error, or {@code null} when the work may run
+	 */
+	public static @Nullable DataError moved(TenantId tenant, @Nullable DataSource preparedFor, DataSource routedTo) {
+		return preparedFor == null || preparedFor == routedTo ? null
+				: DataError.tenantMoved(tenant, preparedFor.name(), routedTo.name());
 	}
 
 	/**

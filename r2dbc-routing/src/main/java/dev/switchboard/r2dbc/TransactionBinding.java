@@ -18,10 +18,11 @@ import reactor.util.context.ContextView;
  *
  * <p>While the binding is present, {@link RoutingConnectionFactory} sends every connection request
  * to the primary, and fails any request for another tenant with
- * {@link DataError.Kind#ROUTING_CONFLICT} ({@link #conflict}), which also marks the transaction
- * rollback-only, so that it rolls back rather than commit half of its work elsewhere, even when
- * the work swallowed the error. Transaction managers write it, and may keep their own state for
- * the transaction on it ({@link #owner}); applications rarely need to. Thread-safe.
+ * {@link DataError.Kind#ROUTING_CONFLICT} ({@link #conflict}, by the rule of
+ * {@code RoutingConflict}), which also marks the transaction rollback-only, so that it rolls back
+ * rather than commit half of its work elsewhere, even when the work swallowed the error.
+ * Transaction managers write it, and may keep their own state for the transaction on it
+ * ({@link #owner}); applications rarely need to. Thread-safe.
  */
 public final class TransactionBinding {
 
@@ -114,14 +115,15 @@ public final class TransactionBinding {
 	 * transaction is {@link #beginning()} (its tenant is the request's)
 	 */
 	public @Nullable DataError conflict(TenantId tenant) {
-		if (this.tenant == null || this.tenant.equals(tenant)) {
-			return null;
-		}
-		DataError conflict = DataError.routingConflict(this.tenant, this.dataSource.name(), tenant);
+		return this.tenant == null ? null
+				: RoutingConflict.check(this.tenant, this.dataSource, tenant, this, TransactionBinding::markRollbackOnly);
+	}
+
+	/** The first conflict is kept: the savepoints' bindings share the mark. */
+	private void markRollbackOnly(DataError conflict) {
 		if (this.rollbackOnly != null) {
 			this.rollbackOnly.compareAndSet(null, conflict);
 		}
-		return conflict;
 	}
 
 	/**

@@ -9,7 +9,9 @@ import dev.switchboard.r2dbc.RoutingListener;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.Ordered;
+import org.springframework.web.server.ServerWebExchange;
 import org.springframework.web.server.WebFilter;
+import org.springframework.web.server.WebFilterChain;
 import reactor.core.publisher.Mono;
 import reactor.util.context.ContextView;
 
@@ -44,8 +46,7 @@ class ServedBy {
 	static final class OrderedFilter implements WebFilter, Ordered {
 
 		@Override
-		public Mono<Void> filter(org.springframework.web.server.ServerWebExchange exchange,
-				org.springframework.web.server.WebFilterChain chain) {
+		public Mono<Void> filter(ServerWebExchange exchange, WebFilterChain chain) {
 			Set<String> servers = new ConcurrentSkipListSet<>();
 			exchange.getResponse().beforeCommit(() -> {
 				if (!servers.isEmpty()) {
