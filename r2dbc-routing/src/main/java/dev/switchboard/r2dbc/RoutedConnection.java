@@ -23,8 +23,10 @@ import io.r2dbc.spi.ValidationDepth;
 import io.r2dbc.spi.Wrapped;
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
+import reactor.core.CoreSubscriber;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.Operators;
 import reactor.util.context.ContextView;
 
 /**
@@ -203,17 +205,6 @@ public sealed class RoutedConnection extends Drains implements Connection, Wrapp
 	}
 
 	/**
-	 * Classify failures of reading a result: the caller's own code ({@link RoutedResult}) passes;
-	 * the driver's are classified as the statement's (an autocommit write's answer may be lost
-	 * while its result is read).
-	 */
-	<T> Flux<T> guardMany(Publisher<T> publisher, @Nullable String sql) {
-		return Flux.from(publisher).onErrorMap(failure -> failure instanceof RoutedResult.CallerFailure caller
-				? caller.getCause()
-				: classifyStatement(failure, sql));
-	}
-
-	/**
 	 * Classify a failure of a statement's exchange: a write in autocommit on the primary whose
 	 * connection was lost may have been applied (see {@link ConnectionFailures}).
 	 */
@@ -274,28 +265,71 @@ public sealed class RoutedConnection extends Drains implements Connection, Wrapp
 	public Mono<Void> close() {
 		// Nothing runs on a connection after its release was asked for.
 		seal();
-		// Marked closed when the release starts, inside its defer: a doOnSubscribe made three objects more.
-		Mono<Void> release = Mono.defer(() -> {
-			// The tenant's lease goes back once, when the first release starts: nothing runs after it.
-			if (CLOSED.compareAndSet(this, false, true)) {
-				this.tenancy.release();
-			}
-			return Mono.from(this.delegate.close());
-		});
 		RoutingContext routing = this.causalRequest;
-		if (routing != null) {
-			// Set only on the primary of a datasource with causal reads.
-			CausalReads causal = ((Replicated) this.target.dataSource()).causalReads();
-			Mono<Void> capture = this.used && !this.closed && causal != null
-					? causal.recordCommittedPosition(this.delegate, routing, this.target.dataSource().name())
-					: Mono.empty();
-			// Settled before the caller hears of the release (doFinally would run after), so that
-			// its next read already sees the token.
-			release = capture.then(release).doOnTerminate(this::settle);
+		if (routing == null) {
+			return Release.assemble(this);
 		}
+		// Set only on the primary of a datasource with causal reads.
+		CausalReads causal = ((Replicated) this.target.dataSource()).causalReads();
+		Mono<Void> capture = this.used && !this.closed && causal != null
+				? causal.recordCommittedPosition(this.delegate, routing, this.target.dataSource().name())
+				: Mono.empty();
+		// Settled before the caller hears of the release (doFinally would run after), so that its
+		// next read already sees the token.
+		Mono<Void> release = capture.then(Mono.defer(() -> Mono.from(release()))).doOnTerminate(this::settle);
 		// Shielded: a release, once asked for, runs to its end even if its subscriber cancels. Not
 		// counted as a drain: it is what waits for them.
 		return CancelShield.oneClassified(whenQuiet(release), null, this);
+	}
+
+	/**
+	 * Start the release: mark this connection closed and give the tenant's lease back, once, when
+	 * the first release starts (nothing runs after it), and close the pooled connection.
+	 */
+	private Publisher<Void> release() {
+		if (CLOSED.compareAndSet(this, false, true)) {
+			this.tenancy.release();
+		}
+		return this.delegate.close();
+	}
+
+	/**
+	 * The release of a connection without causal reads: once no cancelled exchange runs, it
+	 * {@linkplain #release() starts}, shielded and classified as {@code close()} promises. One
+	 * publisher, where two {@code Mono.defer}s, their lambdas and the shield's publisher took five
+	 * objects (issue 20).
+	 */
+	private static final class Release extends Mono<Void> {
+
+		private final RoutedConnection connection;
+
+		private Release(RoutedConnection connection) {
+			this.connection = connection;
+		}
+
+		static Mono<Void> assemble(RoutedConnection connection) {
+			return onAssembly(new Release(connection));
+		}
+
+		@Override
+		public void subscribe(CoreSubscriber<? super Void> actual) {
+			RoutedConnection connection = this.connection;
+			if (!connection.quiet()) {
+				// A cancel left an exchange running: wait for it, as the causal release does.
+				CancelShield.oneClassified(connection.whenQuiet(Mono.defer(() -> Mono.from(connection.release()))),
+						null, connection).subscribe(actual);
+				return;
+			}
+			Publisher<Void> close;
+			try {
+				close = connection.release();
+			}
+			catch (RuntimeException failure) {
+				Operators.error(actual, connection.classify(failure));
+				return;
+			}
+			CancelShield.subscribeOne(close, actual, connection);
+		}
 	}
 
 	private void settle() {

@@ -4,7 +4,6 @@ import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.function.Predicate;
-import java.util.function.Supplier;
 
 import io.r2dbc.spi.Readable;
 import io.r2dbc.spi.Result;
@@ -13,7 +12,11 @@ import io.r2dbc.spi.RowMetadata;
 import io.r2dbc.spi.Wrapped;
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
+import org.reactivestreams.Subscription;
+import reactor.core.CoreSubscriber;
 import reactor.core.publisher.Flux;
+import reactor.core.publisher.Operators;
+import reactor.util.context.Context;
 
 /**
  * A result of a {@link RoutedConnection}: failures signalled while consuming it (a constraint
@@ -66,37 +69,17 @@ final class RoutedResult implements Result, Wrapped<Result> {
 
 	@Override
 	public Flux<Long> getRowsUpdated() {
-		return read(this.delegate::getRowsUpdated);
+		return Reading.assemble(this, Reading.ROWS_UPDATED, null);
 	}
 
 	@Override
 	public <T> Flux<T> map(BiFunction<Row, RowMetadata, ? extends T> mappingFunction) {
-		if (this.connection == null) {
-			return read(() -> this.delegate.map(mappingFunction));
-		}
-		return read(() -> this.delegate.map((row, metadata) -> {
-			try {
-				return mappingFunction.apply(row, metadata);
-			}
-			catch (RuntimeException failure) {
-				throw new CallerFailure(failure);
-			}
-		}));
+		return Reading.assemble(this, Reading.MAP_ROW, mappingFunction);
 	}
 
 	@Override
 	public <T> Flux<T> map(Function<? super Readable, ? extends T> mappingFunction) {
-		if (this.connection == null) {
-			return read(() -> this.delegate.map(mappingFunction));
-		}
-		return read(() -> this.delegate.map(readable -> {
-			try {
-				return mappingFunction.apply(readable);
-			}
-			catch (RuntimeException failure) {
-				throw new CallerFailure(failure);
-			}
-		}));
+		return Reading.assemble(this, Reading.MAP_READABLE, mappingFunction);
 	}
 
 	@Override
@@ -106,17 +89,7 @@ final class RoutedResult implements Result, Wrapped<Result> {
 
 	@Override
 	public <T> Flux<T> flatMap(Function<Segment, ? extends Publisher<? extends T>> mappingFunction) {
-		if (this.connection == null) {
-			return read(() -> this.delegate.flatMap(mappingFunction));
-		}
-		return read(() -> this.delegate.flatMap(segment -> {
-			try {
-				return Flux.<T>from(mappingFunction.apply(segment)).onErrorMap(CallerFailure::new);
-			}
-			catch (RuntimeException failure) {
-				throw new CallerFailure(failure);
-			}
-		}));
+		return Reading.assemble(this, Reading.FLAT_MAP, mappingFunction);
 	}
 
 	/**
@@ -132,11 +105,156 @@ final class RoutedResult implements Result, Wrapped<Result> {
 		}
 	}
 
-	/** Claimed when subscribed: a reading that is built but never subscribed leaves it to the shield. */
-	private <T> Flux<T> read(Supplier<Publisher<T>> reading) {
-		Flux<T> rows = Flux.defer(() -> claim() ? reading.get() : Flux.error(new IllegalStateException(
-				"This result was already read, or was read to its end and dropped after its statement was cancelled")));
-		return this.connection == null ? rows : this.connection.guardMany(rows, this.sql);
+	/**
+	 * One reading of a result: claimed when subscribed (a reading that is built but never
+	 * subscribed leaves the result to the shield), its driver failures classified by the
+	 * connection, its caller's failures passed unchanged. One publisher, which is also the mapping
+	 * function of rows it hands the driver, and one subscriber per reading, where a {@code Flux.defer}, an
+	 * {@code onErrorMap} and their lambdas took seven objects (issue 20).
+	 */
+	private static final class Reading<T> extends Flux<T> implements BiFunction<Row, RowMetadata, T> {
+
+		static final int ROWS_UPDATED = 0;
+
+		static final int MAP_ROW = 1;
+
+		static final int MAP_READABLE = 2;
+
+		static final int FLAT_MAP = 3;
+
+		private final RoutedResult result;
+
+		private final int kind;
+
+		/** The caller's mapping function, or {@code null} for {@link #ROWS_UPDATED}. */
+		private final @Nullable Object mapping;
+
+		private Reading(RoutedResult result, int kind, @Nullable Object mapping) {
+			this.result = result;
+			this.kind = kind;
+			this.mapping = mapping;
+		}
+
+		static <T> Flux<T> assemble(RoutedResult result, int kind, @Nullable Object mapping) {
+			return onAssembly(new Reading<>(result, kind, mapping));
+		}
+
+		@Override
+		public void subscribe(CoreSubscriber<? super T> actual) {
+			RoutedConnection connection = this.result.connection;
+			if (!this.result.claim()) {
+				Operators.error(actual, new IllegalStateException(
+						"This result was already read, or was read to its end and dropped after its statement was cancelled"));
+				return;
+			}
+			Publisher<T> rows;
+			try {
+				rows = rows(connection != null);
+			}
+			catch (RuntimeException failure) {
+				Operators.error(actual, classified(failure));
+				return;
+			}
+			Flux.from(rows).subscribe(connection == null ? actual : new Classifying<>(actual, this));
+		}
+
+		/** The driver's reading, with this as the mapping function when failures are classified. */
+		@SuppressWarnings({ "unchecked", "rawtypes" })
+		private Publisher<T> rows(boolean wrapped) {
+			Result delegate = this.result.delegate;
+			return switch (this.kind) {
+				case ROWS_UPDATED -> (Publisher<T>) delegate.getRowsUpdated();
+				case MAP_ROW -> delegate.map(wrapped ? this : (BiFunction<Row, RowMetadata, T>) this.mapping);
+				case MAP_READABLE -> delegate.map(wrapped ? (Function<Readable, T>) this::applyCaller
+						: (Function<Readable, T>) this.mapping);
+				default -> delegate.flatMap(wrapped ? (Function) this::applyCaller : (Function) this.mapping);
+			};
+		}
+
+		/** The caller's failure unwrapped, the driver's classified as the statement's. */
+		Throwable classified(Throwable failure) {
+			RoutedConnection connection = this.result.connection;
+			if (failure instanceof CallerFailure caller) {
+				return caller.getCause();
+			}
+			return connection == null ? failure : connection.classifyStatement(failure, this.result.sql);
+		}
+
+		@Override
+		@SuppressWarnings("unchecked")
+		public T apply(Row row, RowMetadata metadata) {
+			try {
+				return ((BiFunction<Row, RowMetadata, T>) this.mapping).apply(row, metadata);
+			}
+			catch (RuntimeException failure) {
+				throw new CallerFailure(failure);
+			}
+		}
+
+		/** The caller's function of a {@code Readable} ({@code map}) or of a {@code Segment} ({@code flatMap}). */
+		@SuppressWarnings({ "unchecked", "TypeParameterUnusedInFormals" })
+		private <R> R applyCaller(Object element) {
+			try {
+				Object mapped = ((Function<Object, Object>) this.mapping).apply(element);
+				return (R) (this.kind == FLAT_MAP ? Flux.from((Publisher<?>) mapped).onErrorMap(CallerFailure::new) : mapped);
+			}
+			catch (RuntimeException failure) {
+				throw new CallerFailure(failure);
+			}
+		}
+	}
+
+	/** Passes a reading's signals, its failure classified by {@link Reading#classified}. */
+	private static final class Classifying<T> implements CoreSubscriber<T>, Subscription {
+
+		private final CoreSubscriber<? super T> actual;
+
+		private final Reading<?> reading;
+
+		private @Nullable Subscription upstream;
+
+		Classifying(CoreSubscriber<? super T> actual, Reading<?> reading) {
+			this.actual = actual;
+			this.reading = reading;
+		}
+
+		@Override
+		public Context currentContext() {
+			return this.actual.currentContext();
+		}
+
+		@Override
+		public void onSubscribe(Subscription subscription) {
+			if (Operators.validate(this.upstream, subscription)) {
+				this.upstream = subscription;
+				this.actual.onSubscribe(this);
+			}
+		}
+
+		@Override
+		public void onNext(T element) {
+			this.actual.onNext(element);
+		}
+
+		@Override
+		public void onError(Throwable failure) {
+			this.actual.onError(this.reading.classified(failure));
+		}
+
+		@Override
+		public void onComplete() {
+			this.actual.onComplete();
+		}
+
+		@Override
+		public void request(long n) {
+			this.upstream.request(n);
+		}
+
+		@Override
+		public void cancel() {
+			this.upstream.cancel();
+		}
 	}
 
 	@Override
