@@ -73,10 +73,13 @@ final class CancelShield<T> implements CoreSubscriber<T>, Subscription {
 	private volatile int state;
 
 	/**
-	 * The results handed to the subscriber, for a cancel to read those nobody claimed; written only
-	 * by {@code onNext}, which the Reactive Streams rules serialize, read by {@code cancel}.
+	 * The results handed to the subscriber, for a cancel to read those nobody claimed: the first
+	 * (most statements have one, and need no array), then the others. Written only by
+	 * {@code onNext}, which the Reactive Streams rules serialize, read by {@code cancel}.
 	 */
-	private volatile RoutedResult[] handedOut = NONE;
+	private volatile @Nullable RoutedResult first;
+
+	private volatile RoutedResult[] others = NONE;
 
 	private CancelShield(CoreSubscriber<? super T> actual, Kind kind, @Nullable RoutedConnection connection,
 			@Nullable Drains drains, boolean counted, @Nullable String sql) {
@@ -171,6 +174,18 @@ final class CancelShield<T> implements CoreSubscriber<T>, Subscription {
 	}
 
 	/**
+	 * Subscribe {@code actual} to {@code source} as {@link #oneClassified} would, without a
+	 * publisher of its own: for a publisher that is already the operator of its exchange.
+	 * @param source the driver's publisher
+	 * @param actual the subscriber
+	 * @param connection the connection that classifies the failures
+	 */
+	static <T> void subscribeOne(Publisher<? extends T> source, CoreSubscriber<? super T> actual,
+			RoutedConnection connection) {
+		admit(source, actual, Kind.ONE, connection, null, false, null);
+	}
+
+	/**
 	 * Shield an exchange that a sealed connection still admits: the end of its transaction (a
 	 * commit or rollback) and the session settings a transaction manager restores after it.
 	 * Counted in a fence, so that the release waits for it.
@@ -231,11 +246,16 @@ final class CancelShield<T> implements CoreSubscriber<T>, Subscription {
 			return;
 		}
 		RoutedResult result = new RoutedResult((Result) element, this.connection, this.sql);
-		RoutedResult[] before = this.handedOut;
-		RoutedResult[] after = Arrays.copyOf(before, before.length + 1);
-		after[before.length] = result;
 		// Remembered before the state is read; cancel() sets the state before it reads this.
-		this.handedOut = after;
+		if (this.first == null) {
+			this.first = result;
+		}
+		else {
+			RoutedResult[] before = this.others;
+			RoutedResult[] after = Arrays.copyOf(before, before.length + 1);
+			after[before.length] = result;
+			this.others = after;
+		}
 		if ((this.state & CANCELLED) == 0) {
 			this.actual.onNext((T) result);
 		}
@@ -288,8 +308,12 @@ final class CancelShield<T> implements CoreSubscriber<T>, Subscription {
 		if ((before & CANCELLED) != 0) {
 			return;
 		}
-		for (RoutedResult result : this.handedOut) {
+		RoutedResult result = this.first;
+		if (result != null) {
 			readToEnd(result);
+			for (RoutedResult other : this.others) {
+				readToEnd(other);
+			}
 		}
 		if ((before & TERMINATED) == 0) {
 			this.upstream.request(Long.MAX_VALUE);
