@@ -2,9 +2,9 @@ package dev.switchboard.jooq;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReferenceFieldUpdater;
-import java.util.function.Consumer;
 import java.util.function.Function;
 
 import dev.switchboard.api.AccessIntent;
@@ -101,27 +101,22 @@ final class DeferredConnection implements Connection {
 
 	/**
 	 * Run {@code work} on the routed connection: the one acquired before, or one routed for
-	 * {@code intent} now. One operator between the routing and the work (issue 20: a
-	 * {@code flatMap} that took the connection, then a {@code flatMapMany} that ran the work, made
-	 * six objects more per statement).
+	 * {@code intent} now, by a {@link RoutedExecution}.
 	 */
-	<T> Flux<T> onConnection(@Nullable AccessIntent intent, Function<Connection, ? extends Publisher<? extends T>> work) {
+	<T> Flux<T> onConnection(@Nullable AccessIntent intent, RoutedExecution.Work<T> work) {
 		Object current = this.target;
 		if (current instanceof Connection connection) {
-			return Flux.defer(() -> Flux.<T>from(work.apply(connection)));
+			return Flux.defer(() -> Flux.<T>from(work.on(connection)));
 		}
 		if (current == CLOSED || cancelled()) {
-			return Flux.error(new IllegalStateException("connection closed"));
+			return Flux.error(closed());
 		}
-		return this.routing.create(this.context, intent).flatMapMany(connection -> {
-			DataError moved = movedSince(connection);
-			if (moved != null) {
-				return Mono.from(connection.close()).onErrorComplete().thenMany(Flux.error(moved));
-			}
-			Connection taken = take(connection);
-			return taken == connection ? work.apply(connection) : Mono.from(connection.close()).thenMany(
-					taken != null ? Flux.defer(() -> Flux.<T>from(work.apply(taken))) : Flux.<T>error(closed()));
-		});
+		return RoutedExecution.assemble(this, intent, work);
+	}
+
+	/** Route a connection for {@code intent}, in the context this connection was made in. */
+	Mono<Connection> route(@Nullable AccessIntent intent) {
+		return this.routing.create(this.context, intent);
 	}
 
 	/**
@@ -129,7 +124,7 @@ final class DeferredConnection implements Connection {
 	 * closed (or, against jOOQ's habits, acquired concurrently) while it was on its way.
 	 * @return {@code connection} if kept; else the one acquired concurrently, or {@code null}
 	 */
-	private @Nullable Connection take(Connection connection) {
+	@Nullable Connection take(Connection connection) {
 		if (!cancelled() && TARGET.compareAndSet(this, null, connection)) {
 			return connection;
 		}
@@ -142,14 +137,14 @@ final class DeferredConnection implements Connection {
 	 * (the tenant moved in between) must not run it.
 	 * @return why not, or {@code null} if it may
 	 */
-	private @Nullable DataError movedSince(Connection connection) {
+	@Nullable DataError movedSince(Connection connection) {
 		DataSource expected = this.call != null ? this.call.dataSource() : null;
 		return expected != null && connection instanceof RoutedConnection routed
 				? TenantResolution.moved(routed.tenant(), expected, routed.target().dataSource())
 				: null;
 	}
 
-	private static IllegalStateException closed() {
+	static IllegalStateException closed() {
 		return new IllegalStateException("connection closed");
 	}
 
@@ -295,8 +290,15 @@ final class DeferredConnection implements Connection {
 		});
 	}
 
-	/** A statement whose binds wait for the routed connection: recorded, then replayed on its statement. */
-	static final class DeferredStatement implements Statement {
+	/**
+	 * A statement whose binds wait for the routed connection: recorded, then replayed on its
+	 * statement. Recorded as pairs in one array (an index or a name, then the value), where a list of
+	 * one lambda per bind took three objects more for a one-parameter select (issue 20).
+	 */
+	static final class DeferredStatement implements Statement, RoutedExecution.Work<Result> {
+
+		/** In place of a name or an index: a call to {@code add()}. */
+		private static final Object ADD = new Object();
 
 		private final DeferredConnection connection;
 
@@ -304,8 +306,16 @@ final class DeferredConnection implements Connection {
 
 		private final AccessIntent intent;
 
-		/** Sized for a few binds: most statements have fewer, and ArrayList's first growth makes ten. */
-		private final List<Consumer<Statement>> steps = new ArrayList<>(4);
+		/** Pairs of an {@code Integer} index, a {@code String} name or {@link #ADD}, then a value or a {@link Null}. */
+		private Object @Nullable [] binds;
+
+		private int recorded;
+
+		private String @Nullable [] generatedColumns;
+
+		private int fetchSize;
+
+		private boolean fetchSizeSet;
 
 		DeferredStatement(DeferredConnection connection, String sql, AccessIntent intent) {
 			this.connection = connection;
@@ -313,59 +323,102 @@ final class DeferredConnection implements Connection {
 			this.intent = intent;
 		}
 
+		/** A {@code bindNull}'s type. */
+		private record Null(Class<?> type) {
+		}
+
+		private Statement record(Object key, @Nullable Object value) {
+			Object[] binds = this.binds;
+			if (binds == null) {
+				binds = new Object[4];
+				this.binds = binds;
+			}
+			else if (this.recorded == binds.length) {
+				binds = Arrays.copyOf(binds, binds.length * 2);
+				this.binds = binds;
+			}
+			binds[this.recorded++] = key;
+			binds[this.recorded++] = value;
+			return this;
+		}
+
 		@Override
 		public Statement add() {
-			this.steps.add(Statement::add);
-			return this;
+			return record(ADD, null);
 		}
 
 		@Override
 		public Statement bind(int index, Object value) {
-			this.steps.add(statement -> statement.bind(index, value));
-			return this;
+			return record(index, value);
 		}
 
 		@Override
 		public Statement bind(String name, Object value) {
-			this.steps.add(statement -> statement.bind(name, value));
-			return this;
+			return record(name, value);
 		}
 
 		@Override
 		public Statement bindNull(int index, Class<?> type) {
-			this.steps.add(statement -> statement.bindNull(index, type));
-			return this;
+			return record(index, new Null(type));
 		}
 
 		@Override
 		public Statement bindNull(String name, Class<?> type) {
-			this.steps.add(statement -> statement.bindNull(name, type));
-			return this;
+			return record(name, new Null(type));
 		}
 
 		@Override
 		public Statement returnGeneratedValues(String... columns) {
-			this.steps.add(statement -> statement.returnGeneratedValues(columns));
+			this.generatedColumns = columns;
 			return this;
 		}
 
 		@Override
 		public Statement fetchSize(int rows) {
-			this.steps.add(statement -> statement.fetchSize(rows));
+			this.fetchSize = rows;
+			this.fetchSizeSet = true;
 			return this;
 		}
 
 		@Override
 		public Flux<Result> execute() {
-			return this.connection.onConnection(this.intent, this::executeOn);
+			return this.connection.onConnection(this.intent, this);
 		}
 
-		private Publisher<? extends Result> executeOn(Connection routed) {
+		@Override
+		public Publisher<? extends Result> on(Connection routed) {
 			Statement statement = routed.createStatement(this.sql);
-			for (Consumer<Statement> step : this.steps) {
-				step.accept(statement);
+			Object[] binds = this.binds;
+			for (int i = 0; i < this.recorded; i += 2) {
+				replay(statement, binds[i], binds[i + 1]);
+			}
+			if (this.generatedColumns != null) {
+				statement.returnGeneratedValues(this.generatedColumns);
+			}
+			if (this.fetchSizeSet) {
+				statement.fetchSize(this.fetchSize);
 			}
 			return statement.execute();
+		}
+
+		private static void replay(Statement statement, Object key, @Nullable Object value) {
+			if (key == ADD) {
+				statement.add();
+			}
+			else if (key instanceof Integer index) {
+				if (value instanceof Null bindNull) {
+					statement.bindNull(index, bindNull.type());
+				}
+				else {
+					statement.bind(index, value);
+				}
+			}
+			else if (value instanceof Null bindNull) {
+				statement.bindNull((String) key, bindNull.type());
+			}
+			else {
+				statement.bind((String) key, value);
+			}
 		}
 	}
 
@@ -388,7 +441,7 @@ final class DeferredConnection implements Connection {
 
 		@Override
 		public Flux<Result> execute() {
-			return this.connection.onConnection(AccessIntent.WRITE, routed -> {
+			return this.connection.<Result>onConnection(AccessIntent.WRITE, routed -> {
 				Batch batch = routed.createBatch();
 				this.statements.forEach(batch::add);
 				return batch.execute();
