@@ -72,9 +72,7 @@ public final class TenantDatabase {
 	 * @return the work's elements
 	 */
 	public <T> Flux<T> read(Function<DSLContext, ? extends Publisher<T>> work) {
-		return againIfMoved(Flux.deferContextual(context -> TransactionScope.find(context) != null
-				? run(context, AccessIntent.READ, work)
-				: retriedBeforeFirstElement(() -> run(context, AccessIntent.READ, work))));
+		return CallAttempts.of((context, attempt) -> run(context, attempt, AccessIntent.READ, work), true);
 	}
 
 	/**
@@ -88,7 +86,7 @@ public final class TenantDatabase {
 	 * @return the work's elements
 	 */
 	public <T> Flux<T> write(Function<DSLContext, ? extends Publisher<T>> work) {
-		return Flux.deferContextual(context -> run(context, AccessIntent.WRITE, work));
+		return CallAttempts.of((context, attempt) -> run(context, attempt, AccessIntent.WRITE, work), false);
 	}
 
 	/**
@@ -101,27 +99,24 @@ public final class TenantDatabase {
 	 * @return the records
 	 */
 	public <R extends Record> Flux<R> query(Function<DSLContext, ? extends ResultQuery<R>> query) {
-		return againIfMoved(Flux.deferContextual(context -> {
+		return CallAttempts.of((context, attempt) -> {
 			Scope scope = resolve(context);
 			if (scope.failure != null) {
 				return Flux.error(scope.failure);
 			}
 			if (scope.transaction != null) {
-				return guarded(Flux.from(query.apply(scope.transaction)), null, null);
+				attempt.guard(null, null);
+				return query.apply(scope.transaction);
 			}
-			ResultQuery<R> first = query.apply(scope.contexts.inferring());
-			AccessIntent candidate = IntentInference.candidate(first);
-			if (candidate != AccessIntent.READ) {
-				return guarded(Flux.from(first), candidate, scope.contexts.dataSource());
+			// A jOOQ query object serves one subscription at a time: each attempt builds its own.
+			ResultQuery<R> built = query.apply(scope.contexts.inferring());
+			AccessIntent candidate = IntentInference.candidate(built);
+			attempt.guard(candidate, scope.contexts.dataSource());
+			if (candidate == AccessIntent.READ) {
+				attempt.retryTransient();
 			}
-			// A jOOQ query object serves one subscription at a time: the retry builds its own.
-			boolean[] firstUsed = { false };
-			return retriedBeforeFirstElement(() -> {
-				ResultQuery<R> attempt = firstUsed[0] ? query.apply(scope.contexts.inferring()) : first;
-				firstUsed[0] = true;
-				return guarded(Flux.from(attempt), IntentInference.candidate(attempt), scope.contexts.dataSource());
-			});
-		}));
+			return built;
+		}, true);
 	}
 
 	/**
@@ -131,19 +126,19 @@ public final class TenantDatabase {
 	 * @return the number of rows changed
 	 */
 	public Mono<Integer> execute(Function<DSLContext, ? extends RowCountQuery> statement) {
-		return againIfMoved(Mono.deferContextual(context -> {
+		return CallAttempts.<Integer>of((context, attempt) -> {
 			Scope scope = resolve(context);
 			if (scope.failure != null) {
-				return Mono.error(scope.failure);
+				return Flux.error(scope.failure);
 			}
 			RowCountQuery query = statement.apply(scope.transaction != null ? scope.transaction : scope.contexts.inferring());
-			return guarded(Flux.from(query), IntentInference.candidate(query),
-					scope.transaction != null ? null : scope.contexts.dataSource())
-					// Not next(): that cancels the statement after its count, and jOOQ then releases the
-					// connection after this Mono completed, when a causal datasource has not yet read
-					// the write's position, so the request's next read would be pinned to the primary.
-					.reduce((first, last) -> last);
-		}));
+			attempt.guard(IntentInference.candidate(query), scope.transaction != null ? null : scope.contexts.dataSource());
+			return query;
+		}, true)
+				// Not next(): that cancels the statement after its count, and jOOQ then releases the
+				// connection after this Mono completed, when a causal datasource has not yet read
+				// the write's position, so the request's next read would be pinned to the primary.
+				.reduce((first, last) -> last);
 	}
 
 	/**
@@ -280,62 +275,32 @@ public final class TenantDatabase {
 				.flatMapIterable(Function.identity());
 	}
 
-	private <T> Flux<T> run(ContextView context, AccessIntent intent, Function<DSLContext, ? extends Publisher<T>> work) {
+	/**
+	 * Plan an attempt of {@link #read} or {@link #write}: the work on the tenant's context for
+	 * {@code intent}, or on its transaction's; a read outside a transaction may be retried after a
+	 * transient failure before its first element.
+	 */
+	private <T> Publisher<? extends T> run(ContextView context, CallAttempts.Attempt<T> attempt, AccessIntent intent,
+			Function<DSLContext, ? extends Publisher<T>> work) {
 		Scope scope = resolve(context);
 		if (scope.failure != null) {
 			return Flux.error(scope.failure);
 		}
-		DSLContext dsl = scope.transaction != null ? scope.transaction : scope.contexts.forIntent(intent);
-		return guarded(Flux.from(work.apply(dsl)), null, scope.transaction != null ? null : scope.contexts.dataSource());
+		if (scope.transaction != null) {
+			attempt.guard(null, null);
+			return work.apply(scope.transaction);
+		}
+		if (intent == AccessIntent.READ) {
+			attempt.retryTransient();
+		}
+		attempt.guard(null, scope.contexts.dataSource());
+		return work.apply(scope.contexts.forIntent(intent));
 	}
 
-	/**
-	 * Make a call once more, resolving its tenant again, if it failed with
-	 * {@link DataError.Kind#TENANT_MOVED}: its statement was rendered for the datasource the tenant
-	 * left and was not sent. Only for calls whose first statement is the one refused (a query, a
-	 * statement, reads), so that nothing runs twice.
-	 */
-	private static <T> Flux<T> againIfMoved(Flux<T> call) {
-		return call.onErrorResume(failure -> isMoved(failure) ? call : Flux.error(failure));
-	}
-
-	private static <T> Mono<T> againIfMoved(Mono<T> call) {
-		return call.onErrorResume(failure -> isMoved(failure) ? call : Mono.error(failure));
-	}
-
+	/** Whether a failure is, or wraps, a {@link DataError.Kind#TENANT_MOVED}. */
 	private static boolean isMoved(Throwable failure) {
 		DataError error = DataError.find(failure);
 		return error != null && error.kind() == DataError.Kind.TENANT_MOVED;
-	}
-
-	/**
-	 * Subscribe to {@code attempt} once more if the first subscription fails with a transient
-	 * error before its first element.
-	 */
-	static <T> Flux<T> retriedBeforeFirstElement(Supplier<Flux<T>> attempt) {
-		return Flux.defer(() -> {
-			boolean[] emitted = { false };
-			return attempt.get()
-					.doOnNext(element -> emitted[0] = true)
-					.onErrorResume(failure -> !emitted[0] && isTransient(failure) ? attempt.get() : Flux.error(failure));
-		});
-	}
-
-	/** jOOQ may wrap the routed connection's {@link DataError} in its own exception. */
-	private static boolean isTransient(Throwable failure) {
-		DataError error = DataError.find(failure);
-		return error != null && error.kind() == DataError.Kind.TRANSIENT;
-	}
-
-	/**
-	 * Let the deferred connections of this call know when it is cancelled, before jOOQ does: jOOQ
-	 * may still run a query cancelled before it took its connection, and would never release it.
-	 * They also learn the intent of the query object the call runs, if it runs one.
-	 */
-	private static <T> Flux<T> guarded(Flux<T> work, @Nullable AccessIntent candidate,
-			@Nullable DataSource dataSource) {
-		FacadeCall call = new FacadeCall(candidate, dataSource);
-		return work.doOnCancel(call::cancel).contextWrite(context -> context.put(FacadeCall.class, call));
 	}
 
 	private Scope resolve(ContextView context) {

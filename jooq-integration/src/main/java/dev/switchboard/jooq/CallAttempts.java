@@ -1,0 +1,257 @@
+package dev.switchboard.jooq;
+
+import java.util.Objects;
+
+import dev.switchboard.api.AccessIntent;
+import dev.switchboard.api.DataError;
+import dev.switchboard.api.DataSource;
+import org.jspecify.annotations.Nullable;
+import org.reactivestreams.Publisher;
+import org.reactivestreams.Subscription;
+import reactor.core.CoreSubscriber;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Operators;
+import reactor.util.context.Context;
+import reactor.util.context.ContextView;
+
+/**
+ * The attempts of one {@link TenantDatabase} call, as one operator: each attempt is planned when
+ * subscribed, from the caller's context; its statements see the attempt's {@link FacadeCall}; a
+ * cancel marks that call cancelled before it reaches jOOQ; and a failed attempt is made once more
+ * when the rules of the call allow it:
+ * <ul>
+ * <li>a {@link DataError.Kind#TENANT_MOVED}, before anything was emitted, if the call
+ * retries moves: the statement was rendered for the datasource the tenant left and was not sent,
+ * and the next attempt resolves the tenant again; once per call;</li>
+ * <li>a {@link DataError.Kind#TRANSIENT} failure before the first element, if the attempt said it
+ * {@linkplain Attempt#retryTransient() may be retried} (a read outside a transaction): a replica
+ * that failed is out of rotation by then; once per resolution of the tenant.</li>
+ * </ul>
+ *
+ * <p>One publisher and one subscriber per call, where {@code deferContextual}, {@code doOnNext},
+ * two {@code onErrorResume}s, {@code doOnCancel}, {@code contextWrite} and their lambdas took about
+ * twenty objects and 700 bytes per select (issue 20).
+ *
+ * @param <T> the element type
+ */
+final class CallAttempts<T> extends Flux<T> {
+
+	private final Plan<T> plan;
+
+	private final boolean retryMoved;
+
+	private CallAttempts(Plan<T> plan, boolean retryMoved) {
+		this.plan = plan;
+		this.retryMoved = retryMoved;
+	}
+
+	/**
+	 * A call made of the attempts {@code plan} plans.
+	 * @param plan plans each attempt
+	 * @param retryMoved whether an attempt that failed because the tenant moved is made once more
+	 * @param <T> the element type
+	 * @return the call's elements
+	 */
+	static <T> Flux<T> of(Plan<T> plan, boolean retryMoved) {
+		return onAssembly(new CallAttempts<>(plan, retryMoved));
+	}
+
+	@Override
+	public void subscribe(CoreSubscriber<? super T> actual) {
+		Attempt<T> attempt = new Attempt<>(actual, this.plan, this.retryMoved);
+		actual.onSubscribe(attempt);
+		attempt.next();
+	}
+
+	/** Plans one attempt of a call. */
+	@FunctionalInterface
+	interface Plan<T> {
+
+		/**
+		 * Plan an attempt: resolve what it runs on, {@linkplain Attempt#guard guard} it if it runs
+		 * on deferred connections, and say whether a transient failure may be retried.
+		 * @param context the caller's context
+		 * @param attempt the attempt
+		 * @return what the attempt runs
+		 */
+		Publisher<? extends T> plan(ContextView context, Attempt<T> attempt);
+	}
+
+	/**
+	 * The running call: the subscriber of each attempt in turn, and the subscription of the
+	 * caller, which carries the caller's demand over from one attempt to the next.
+	 */
+	static final class Attempt<T> implements CoreSubscriber<T>, Subscription {
+
+		private final CoreSubscriber<? super T> actual;
+
+		private final Plan<T> plan;
+
+		/** Whether an attempt may still be made again after a move. */
+		private boolean movedLeft;
+
+		/** Whether an attempt of the current resolution may still be made again after a transient failure. */
+		private boolean transientLeft;
+
+		/** Whether the current attempt may be made again after a transient failure, as planned. */
+		private boolean retryTransient;
+
+		/** What the current attempt's statements see: the caller's context and the attempt's call. */
+		private volatile Context context;
+
+		private volatile @Nullable FacadeCall call;
+
+		/** Whether an attempt emitted an element: no attempt is made after that. Written by the signals only. */
+		private boolean emitted;
+
+		/**
+		 * Guarded by this: the caller's demand, the current attempt's subscription, and the cancel.
+		 * An attempt is only ever made again before any element was emitted, so the demand a new
+		 * attempt is asked for is all the caller asked for.
+		 */
+		private long requested;
+
+		private @Nullable Subscription upstream;
+
+		private boolean cancelled;
+
+		Attempt(CoreSubscriber<? super T> actual, Plan<T> plan, boolean retryMoved) {
+			this.actual = actual;
+			this.plan = plan;
+			this.movedLeft = retryMoved;
+			this.transientLeft = true;
+			this.context = actual.currentContext();
+		}
+
+		/**
+		 * Guard this attempt: its deferred connections learn of a cancel before jOOQ does, and of
+		 * the query object it runs, if it runs one.
+		 * @param candidate the intent of the attempt's query object, or {@code null}
+		 * @param dataSource the datasource its SQL is rendered for, or {@code null} inside a transaction
+		 */
+		void guard(@Nullable AccessIntent candidate, @Nullable DataSource dataSource) {
+			FacadeCall call = new FacadeCall(candidate, dataSource);
+			this.call = call;
+			this.context = this.actual.currentContext().put(FacadeCall.class, call);
+		}
+
+		/** Let this attempt be made once more if it fails with a transient error before its first element. */
+		void retryTransient() {
+			this.retryTransient = true;
+		}
+
+		/** Plan and subscribe to the next attempt. */
+		void next() {
+			if (isCancelled()) {
+				return;
+			}
+			this.retryTransient = false;
+			this.call = null;
+			this.context = this.actual.currentContext();
+			Publisher<? extends T> attempt;
+			try {
+				attempt = Objects.requireNonNull(this.plan.plan(this.actual.currentContext(), this),
+						"the call's work returned no publisher");
+			}
+			catch (RuntimeException failure) {
+				onError(failure);
+				return;
+			}
+			attempt.subscribe(this);
+		}
+
+		@Override
+		public Context currentContext() {
+			return this.context;
+		}
+
+		@Override
+		public void onSubscribe(Subscription subscription) {
+			long demand;
+			synchronized (this) {
+				if (this.cancelled) {
+					demand = -1;
+				}
+				else {
+					this.upstream = subscription;
+					demand = this.requested;
+				}
+			}
+			if (demand < 0) {
+				subscription.cancel();
+			}
+			else if (demand > 0) {
+				subscription.request(demand);
+			}
+		}
+
+		@Override
+		public void onNext(T element) {
+			this.emitted = true;
+			this.actual.onNext(element);
+		}
+
+		@Override
+		public void onError(Throwable failure) {
+			if (!this.emitted && !isCancelled()) {
+				DataError error = DataError.find(failure);
+				DataError.Kind kind = error != null ? error.kind() : null;
+				if (kind == DataError.Kind.TENANT_MOVED && this.movedLeft) {
+					this.movedLeft = false;
+					this.transientLeft = true;
+					next();
+					return;
+				}
+				if (kind == DataError.Kind.TRANSIENT && this.retryTransient && this.transientLeft) {
+					this.transientLeft = false;
+					next();
+					return;
+				}
+			}
+			this.actual.onError(failure);
+		}
+
+		@Override
+		public void onComplete() {
+			this.actual.onComplete();
+		}
+
+		@Override
+		public void request(long n) {
+			if (!Operators.validate(n)) {
+				return;
+			}
+			Subscription upstream;
+			synchronized (this) {
+				this.requested = Operators.addCap(this.requested, n);
+				upstream = this.upstream;
+			}
+			// An attempt that ended meanwhile ignores it; the next one is asked for the whole demand.
+			if (upstream != null) {
+				upstream.request(n);
+			}
+		}
+
+		@Override
+		public void cancel() {
+			Subscription upstream;
+			synchronized (this) {
+				this.cancelled = true;
+				upstream = this.upstream;
+			}
+			// Before jOOQ hears of it: a connection arriving after this is closed, not used. An
+			// attempt planned meanwhile is cancelled when it subscribes, before it asks for anything.
+			FacadeCall call = this.call;
+			if (call != null) {
+				call.cancel();
+			}
+			if (upstream != null) {
+				upstream.cancel();
+			}
+		}
+
+		private synchronized boolean isCancelled() {
+			return this.cancelled;
+		}
+	}
+}
