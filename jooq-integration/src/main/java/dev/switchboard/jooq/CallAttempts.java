@@ -16,7 +16,7 @@ import reactor.util.context.ContextView;
 
 /**
  * The attempts of one {@link TenantDatabase} call, as one operator: each attempt is planned when
- * subscribed, from the caller's context; its statements see the attempt's {@link FacadeCall}; a
+ * subscribed, from the caller's context; its statements see the call's {@link FacadeCall}; a
  * cancel marks that call cancelled before it reaches jOOQ; and a failed attempt is made once more
  * when the rules of the call allow it:
  * <ul>
@@ -34,15 +34,36 @@ import reactor.util.context.ContextView;
  *
  * @param <T> the element type
  */
-final class CallAttempts<T> extends Flux<T> {
-
-	private final Plan<T> plan;
+abstract class CallAttempts<T> extends Flux<T> {
 
 	private final boolean retryMoved;
 
-	private CallAttempts(Plan<T> plan, boolean retryMoved) {
-		this.plan = plan;
+	/**
+	 * @param retryMoved whether an attempt that failed because the tenant moved is made once more
+	 */
+	CallAttempts(boolean retryMoved) {
 		this.retryMoved = retryMoved;
+	}
+
+	/**
+	 * Plan an attempt: resolve what it runs on, {@linkplain Attempt#guard guard} it if it runs on
+	 * deferred connections, and say whether a transient failure may be retried. The facade's
+	 * calls plan in a subclass of their own, one object with what it captures where a lambda made two.
+	 * @param context the caller's context
+	 * @param attempt the attempt
+	 * @return what the attempt runs
+	 */
+	abstract Publisher<? extends T> plan(ContextView context, Attempt<T> attempt);
+
+	/**
+	 * Pass a call through Reactor's assembly hooks ({@code Flux.onAssembly} is protected), so that
+	 * {@code Hooks.onOperatorDebug()} and {@code checkpoint()} see it.
+	 * @param call the call
+	 * @param <T> the element type
+	 * @return the call, as the hooks return it
+	 */
+	static <T> Flux<T> assemble(CallAttempts<T> call) {
+		return onAssembly(call);
 	}
 
 	/**
@@ -53,12 +74,17 @@ final class CallAttempts<T> extends Flux<T> {
 	 * @return the call's elements
 	 */
 	static <T> Flux<T> of(Plan<T> plan, boolean retryMoved) {
-		return onAssembly(new CallAttempts<>(plan, retryMoved));
+		return assemble(new CallAttempts<T>(retryMoved) {
+			@Override
+			Publisher<? extends T> plan(ContextView context, Attempt<T> attempt) {
+				return plan.plan(context, attempt);
+			}
+		});
 	}
 
 	@Override
 	public void subscribe(CoreSubscriber<? super T> actual) {
-		Attempt<T> attempt = new Attempt<>(actual, this.plan, this.retryMoved);
+		Attempt<T> attempt = new Attempt<>(actual, this, this.retryMoved);
 		actual.onSubscribe(attempt);
 		attempt.next();
 	}
@@ -68,8 +94,7 @@ final class CallAttempts<T> extends Flux<T> {
 	interface Plan<T> {
 
 		/**
-		 * Plan an attempt: resolve what it runs on, {@linkplain Attempt#guard guard} it if it runs
-		 * on deferred connections, and say whether a transient failure may be retried.
+		 * Plan an attempt, as {@link CallAttempts#plan} does.
 		 * @param context the caller's context
 		 * @param attempt the attempt
 		 * @return what the attempt runs
@@ -81,11 +106,11 @@ final class CallAttempts<T> extends Flux<T> {
 	 * The running call: the subscriber of each attempt in turn, and the subscription of the
 	 * caller, which carries the caller's demand over from one attempt to the next.
 	 */
-	static final class Attempt<T> implements CoreSubscriber<T>, Subscription {
+	static final class Attempt<T> extends FacadeCall implements CoreSubscriber<T>, Subscription {
 
 		private final CoreSubscriber<? super T> actual;
 
-		private final Plan<T> plan;
+		private final CallAttempts<T> calls;
 
 		/** Whether an attempt may still be made again after a move. */
 		private boolean movedLeft;
@@ -96,16 +121,17 @@ final class CallAttempts<T> extends Flux<T> {
 		/** Whether the current attempt may be made again after a transient failure, as planned. */
 		private boolean retryTransient;
 
-		/** What the current attempt's statements see: the caller's context and the attempt's call. */
+		/** What the attempts' statements see: the caller's context, and this call once guarded. */
 		private volatile Context context;
 
-		private volatile @Nullable FacadeCall call;
+		private boolean guarded;
 
 		/** Whether an attempt emitted an element: no attempt is made after that. Written by the signals only. */
 		private boolean emitted;
 
 		/**
-		 * Guarded by this: the caller's demand, the current attempt's subscription, and the cancel.
+		 * Guarded by this: the caller's demand, the current attempt's subscription, and whether the
+		 * caller cancelled ({@link #stopped}).
 		 * An attempt is only ever made again before any element was emitted, so the demand a new
 		 * attempt is asked for is all the caller asked for.
 		 */
@@ -113,11 +139,11 @@ final class CallAttempts<T> extends Flux<T> {
 
 		private @Nullable Subscription upstream;
 
-		private boolean cancelled;
+		private boolean stopped;
 
-		Attempt(CoreSubscriber<? super T> actual, Plan<T> plan, boolean retryMoved) {
+		Attempt(CoreSubscriber<? super T> actual, CallAttempts<T> calls, boolean retryMoved) {
 			this.actual = actual;
-			this.plan = plan;
+			this.calls = calls;
 			this.movedLeft = retryMoved;
 			this.transientLeft = true;
 			this.context = actual.currentContext();
@@ -130,9 +156,11 @@ final class CallAttempts<T> extends Flux<T> {
 		 * @param dataSource the datasource its SQL is rendered for, or {@code null} inside a transaction
 		 */
 		void guard(@Nullable AccessIntent candidate, @Nullable DataSource dataSource) {
-			FacadeCall call = new FacadeCall(candidate, dataSource);
-			this.call = call;
-			this.context = this.actual.currentContext().put(FacadeCall.class, call);
+			running(candidate, dataSource);
+			if (!this.guarded) {
+				this.guarded = true;
+				this.context = this.actual.currentContext().put(FacadeCall.class, this);
+			}
 		}
 
 		/** Let this attempt be made once more if it fails with a transient error before its first element. */
@@ -142,15 +170,13 @@ final class CallAttempts<T> extends Flux<T> {
 
 		/** Plan and subscribe to the next attempt. */
 		void next() {
-			if (isCancelled()) {
+			if (stopped()) {
 				return;
 			}
 			this.retryTransient = false;
-			this.call = null;
-			this.context = this.actual.currentContext();
 			Publisher<? extends T> attempt;
 			try {
-				attempt = Objects.requireNonNull(this.plan.plan(this.actual.currentContext(), this),
+				attempt = Objects.requireNonNull(this.calls.plan(this.actual.currentContext(), this),
 						"the call's work returned no publisher");
 			}
 			catch (RuntimeException failure) {
@@ -169,7 +195,7 @@ final class CallAttempts<T> extends Flux<T> {
 		public void onSubscribe(Subscription subscription) {
 			long demand;
 			synchronized (this) {
-				if (this.cancelled) {
+				if (this.stopped) {
 					demand = -1;
 				}
 				else {
@@ -193,7 +219,7 @@ final class CallAttempts<T> extends Flux<T> {
 
 		@Override
 		public void onError(Throwable failure) {
-			if (!this.emitted && !isCancelled()) {
+			if (!this.emitted && !stopped()) {
 				DataError error = DataError.find(failure);
 				DataError.Kind kind = error != null ? error.kind() : null;
 				if (kind == DataError.Kind.TENANT_MOVED && this.movedLeft) {
@@ -236,22 +262,19 @@ final class CallAttempts<T> extends Flux<T> {
 		public void cancel() {
 			Subscription upstream;
 			synchronized (this) {
-				this.cancelled = true;
+				this.stopped = true;
 				upstream = this.upstream;
 			}
 			// Before jOOQ hears of it: a connection arriving after this is closed, not used. An
 			// attempt planned meanwhile is cancelled when it subscribes, before it asks for anything.
-			FacadeCall call = this.call;
-			if (call != null) {
-				call.cancel();
-			}
+			markCancelled();
 			if (upstream != null) {
 				upstream.cancel();
 			}
 		}
 
-		private synchronized boolean isCancelled() {
-			return this.cancelled;
+		private synchronized boolean stopped() {
+			return this.stopped;
 		}
 	}
 }

@@ -20,24 +20,26 @@ import reactor.util.context.ContextView;
  * {@code DSLContext} needs to see the query object. They also name the datasource whose dialect
  * the call rendered for: if the tenant moved to another between the call's resolution and its
  * routing, the statement fails with {@link dev.switchboard.api.DataError#tenantMoved}, unsent.
- * One object per call, put into the Reactor Context once.
+ * The call's running {@link CallAttempts.Attempt} is its facade call: one object per call, put
+ * into the Reactor Context once; each attempt names what it runs.
  */
-final class FacadeCall {
+abstract class FacadeCall {
 
-	private final @Nullable AccessIntent candidate;
+	private volatile @Nullable AccessIntent candidate;
 
-	/** The datasource whose dialect the call's SQL is rendered in, or {@code null} inside a transaction. */
-	private final @Nullable DataSource dataSource;
+	/** The datasource whose dialect the attempt's SQL is rendered in, or {@code null} inside a transaction. */
+	private volatile @Nullable DataSource dataSource;
 
 	private volatile boolean cancelled;
 
 	/**
-	 * @param candidate the intent of the call's query object, or {@code null} if the call does not
+	 * Name what the call's current attempt runs.
+	 * @param candidate the intent of the attempt's query object, or {@code null} if it does not
 	 * run one query of its own (its contexts have a fixed intent)
-	 * @param dataSource the datasource the call's contexts render for, or {@code null} for a call
-	 * that runs on its transaction's connection
+	 * @param dataSource the datasource the attempt's contexts render for, or {@code null} for an
+	 * attempt that runs on its transaction's connection
 	 */
-	FacadeCall(@Nullable AccessIntent candidate, @Nullable DataSource dataSource) {
+	final void running(@Nullable AccessIntent candidate, @Nullable DataSource dataSource) {
 		this.candidate = candidate;
 		this.dataSource = dataSource;
 	}
@@ -47,15 +49,15 @@ final class FacadeCall {
 	 * tenant moved since the call resolved it) must not run it.
 	 * @return the datasource, or {@code null} if any connection of the context will do
 	 */
-	@Nullable DataSource dataSource() {
+	final @Nullable DataSource dataSource() {
 		return this.dataSource;
 	}
 
-	void cancel() {
+	final void markCancelled() {
 		this.cancelled = true;
 	}
 
-	boolean isCancelled() {
+	final boolean isCancelled() {
 		return this.cancelled;
 	}
 
@@ -64,7 +66,7 @@ final class FacadeCall {
 	 * @return {@link AccessIntent#READ} for a plain select, {@link AccessIntent#WRITE} for anything
 	 * else, {@code null} if the call named none
 	 */
-	@Nullable AccessIntent candidate() {
+	final @Nullable AccessIntent candidate() {
 		return this.candidate;
 	}
 

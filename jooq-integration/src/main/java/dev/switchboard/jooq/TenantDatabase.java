@@ -72,7 +72,12 @@ public final class TenantDatabase {
 	 * @return the work's elements
 	 */
 	public <T> Flux<T> read(Function<DSLContext, ? extends Publisher<T>> work) {
-		return CallAttempts.of((context, attempt) -> run(context, attempt, AccessIntent.READ, work), true);
+		return CallAttempts.assemble(new CallAttempts<T>(true) {
+			@Override
+			Publisher<? extends T> plan(ContextView context, CallAttempts.Attempt<T> attempt) {
+				return run(context, attempt, AccessIntent.READ, work);
+			}
+		});
 	}
 
 	/**
@@ -86,7 +91,12 @@ public final class TenantDatabase {
 	 * @return the work's elements
 	 */
 	public <T> Flux<T> write(Function<DSLContext, ? extends Publisher<T>> work) {
-		return CallAttempts.of((context, attempt) -> run(context, attempt, AccessIntent.WRITE, work), false);
+		return CallAttempts.assemble(new CallAttempts<T>(false) {
+			@Override
+			Publisher<? extends T> plan(ContextView context, CallAttempts.Attempt<T> attempt) {
+				return run(context, attempt, AccessIntent.WRITE, work);
+			}
+		});
 	}
 
 	/**
@@ -99,24 +109,27 @@ public final class TenantDatabase {
 	 * @return the records
 	 */
 	public <R extends Record> Flux<R> query(Function<DSLContext, ? extends ResultQuery<R>> query) {
-		return CallAttempts.of((context, attempt) -> {
-			Scope scope = resolve(context);
-			if (scope.failure != null) {
-				return Flux.error(scope.failure);
+		return CallAttempts.assemble(new CallAttempts<R>(true) {
+			@Override
+			Publisher<? extends R> plan(ContextView context, CallAttempts.Attempt<R> attempt) {
+				Scope scope = resolve(context);
+				if (scope.failure != null) {
+					return Flux.error(scope.failure);
+				}
+				if (scope.transaction != null) {
+					attempt.guard(null, null);
+					return query.apply(scope.transaction);
+				}
+				// A jOOQ query object serves one subscription at a time: each attempt builds its own.
+				ResultQuery<R> built = query.apply(scope.contexts.inferring());
+				AccessIntent candidate = IntentInference.candidate(built);
+				attempt.guard(candidate, scope.contexts.dataSource());
+				if (candidate == AccessIntent.READ) {
+					attempt.retryTransient();
+				}
+				return built;
 			}
-			if (scope.transaction != null) {
-				attempt.guard(null, null);
-				return query.apply(scope.transaction);
-			}
-			// A jOOQ query object serves one subscription at a time: each attempt builds its own.
-			ResultQuery<R> built = query.apply(scope.contexts.inferring());
-			AccessIntent candidate = IntentInference.candidate(built);
-			attempt.guard(candidate, scope.contexts.dataSource());
-			if (candidate == AccessIntent.READ) {
-				attempt.retryTransient();
-			}
-			return built;
-		}, true);
+		});
 	}
 
 	/**
@@ -126,15 +139,20 @@ public final class TenantDatabase {
 	 * @return the number of rows changed
 	 */
 	public Mono<Integer> execute(Function<DSLContext, ? extends RowCountQuery> statement) {
-		return CallAttempts.<Integer>of((context, attempt) -> {
-			Scope scope = resolve(context);
-			if (scope.failure != null) {
-				return Flux.error(scope.failure);
+		return CallAttempts.assemble(new CallAttempts<Integer>(true) {
+			@Override
+			Publisher<? extends Integer> plan(ContextView context, CallAttempts.Attempt<Integer> attempt) {
+				Scope scope = resolve(context);
+				if (scope.failure != null) {
+					return Flux.error(scope.failure);
+				}
+				RowCountQuery query = statement.apply(
+						scope.transaction != null ? scope.transaction : scope.contexts.inferring());
+				attempt.guard(IntentInference.candidate(query),
+						scope.transaction != null ? null : scope.contexts.dataSource());
+				return query;
 			}
-			RowCountQuery query = statement.apply(scope.transaction != null ? scope.transaction : scope.contexts.inferring());
-			attempt.guard(IntentInference.candidate(query), scope.transaction != null ? null : scope.contexts.dataSource());
-			return query;
-		}, true)
+		})
 				// Not next(): that cancels the statement after its count, and jOOQ then releases the
 				// connection after this Mono completed, when a causal datasource has not yet read
 				// the write's position, so the request's next read would be pinned to the primary.

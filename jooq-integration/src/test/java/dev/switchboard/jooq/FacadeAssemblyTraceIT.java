@@ -99,7 +99,7 @@ class FacadeAssemblyTraceIT {
 		String trace = printed(failure);
 		// Routing's publisher is seen by the hooks, and so is the deferred connection's step that routed.
 		assertThat(trace).contains("Assembly trace from producer [dev.switchboard.r2dbc.RouteMono]");
-		assertThat(trace).contains("Mono.flatMapMany ⇢ at dev.switchboard.jooq.DeferredConnection.onConnection(");
+		assertThat(trace).contains("dev.switchboard.jooq.RoutedExecution.assemble(");
 	}
 
 	/** One of the deferred connection factory's publishers, named or (before they were) anonymous. */
