@@ -17,13 +17,12 @@ import reactor.util.context.Context;
  * it routes for the statement's intent, keeps the routed connection as the deferred one's, and
  * runs the work on it.
  *
- * <p>The subscriber receives its {@code onSubscribe} from the driver's results, once the connection
- * is routed (or with the failure that ended the routing), not before: a publisher may signal
- * {@code onSubscribe} later than its {@code subscribe} returns, and until then there is nothing for
- * the subscriber to cancel. jOOQ, the one subscriber of these executions, never cancels one: it
- * closes the deferred connection, which then closes the routed connection still on its way (see
- * {@link DeferredConnection#take}). So one subscriber per execution does the work that a
- * {@code flatMapMany} did with four objects (issue 20).
+ * <p>What a {@code flatMapMany} did with four objects (issue 20), two do: the subscription the
+ * subscriber gets at once (Reactor's {@link Operators.DeferredSubscription}, which keeps its demand
+ * and its cancel until the driver's results are subscribed to), also the routing's subscriber, and
+ * the subscriber of the results. A cancel before the connection is routed cancels the routing,
+ * which closes a connection that arrives after it; a failure of the work, thrown or signalled,
+ * reaches the subscriber.
  *
  * @param <T> what the driver answers
  */
@@ -51,11 +50,13 @@ final class RoutedExecution<T> extends Flux<T> {
 		try {
 			route = this.connection.route(this.intent);
 		}
-		catch (RuntimeException failure) {
-			Operators.error(actual, failure);
+		catch (Throwable failure) {
+			Operators.error(actual, Operators.onOperatorError(failure, actual.currentContext()));
 			return;
 		}
-		route.subscribe(new Routing<>(actual, this.connection, this.work));
+		Routing<T> routing = new Routing<>(actual, this.connection, this.work);
+		actual.onSubscribe(routing);
+		route.subscribe(routing);
 	}
 
 	/** What a deferred statement or batch runs once its connection is routed. */
@@ -69,14 +70,20 @@ final class RoutedExecution<T> extends Flux<T> {
 		Publisher<? extends T> on(Connection routed);
 	}
 
-	/** Waits for the routed connection, then subscribes the execution's subscriber to the work on it. */
-	private static final class Routing<T> implements CoreSubscriber<Connection> {
+	/**
+	 * The subscriber's subscription, and the routing's subscriber: once routed, it subscribes to
+	 * the work's answer, whose subscription it then stands for.
+	 */
+	private static final class Routing<T> extends Operators.DeferredSubscription implements CoreSubscriber<Connection> {
 
 		private final CoreSubscriber<? super T> actual;
 
 		private final DeferredConnection connection;
 
 		private final Work<T> work;
+
+		/** The routing's subscription, until it delivered or failed; cancelled with this. */
+		private volatile @Nullable Subscription route;
 
 		/** Whether the routing delivered its connection: its completion then means nothing. */
 		private boolean routed;
@@ -94,21 +101,32 @@ final class RoutedExecution<T> extends Flux<T> {
 
 		@Override
 		public void onSubscribe(Subscription subscription) {
-			subscription.request(Long.MAX_VALUE);
+			this.route = subscription;
+			if (isCancelled()) {
+				subscription.cancel();
+			}
+			else {
+				subscription.request(Long.MAX_VALUE);
+			}
 		}
 
 		@Override
 		public void onNext(Connection routed) {
 			this.routed = true;
-			Publisher<? extends T> answer;
-			try {
-				answer = answer(routed);
-			}
-			catch (RuntimeException failure) {
-				Operators.error(this.actual, failure);
+			this.route = null;
+			if (isCancelled()) {
+				// Cancelled as it arrived: nothing is sent on it, and the deferred connection keeps nothing.
+				Mono.from(routed.close()).onErrorComplete().subscribe();
 				return;
 			}
-			Flux.from(answer).subscribe(this.actual);
+			Flux<? extends T> answer;
+			try {
+				answer = Flux.from(answer(routed));
+			}
+			catch (Throwable failure) {
+				answer = Flux.error(Operators.onOperatorError(failure, this.actual.currentContext()));
+			}
+			answer.subscribe(new Answer<>(this));
 		}
 
 		private Publisher<? extends T> answer(Connection routed) {
@@ -128,14 +146,59 @@ final class RoutedExecution<T> extends Flux<T> {
 
 		@Override
 		public void onError(Throwable failure) {
-			Operators.error(this.actual, failure);
+			this.route = null;
+			this.actual.onError(failure);
 		}
 
 		@Override
 		public void onComplete() {
 			if (!this.routed) {
-				Operators.complete(this.actual);
+				this.actual.onComplete();
 			}
+		}
+
+		@Override
+		public void cancel() {
+			super.cancel();
+			Subscription route = this.route;
+			if (route != null) {
+				route.cancel();
+			}
+		}
+	}
+
+	/** The subscriber of the work's answer: its subscription joins the routing's, its signals go on. */
+	private static final class Answer<T> implements CoreSubscriber<T> {
+
+		private final Routing<T> routing;
+
+		Answer(Routing<T> routing) {
+			this.routing = routing;
+		}
+
+		@Override
+		public Context currentContext() {
+			return this.routing.actual.currentContext();
+		}
+
+		@Override
+		public void onSubscribe(Subscription subscription) {
+			this.routing.set(subscription);
+		}
+
+		@Override
+		public void onNext(T element) {
+			this.routing.actual.onNext(element);
+		}
+
+		@Override
+		public void onError(Throwable failure) {
+			this.routing.actual.onError(failure);
+		}
+
+		@Override
+		public void onComplete() {
+			this.routing.actual.onComplete();
 		}
 	}
 }
