@@ -139,6 +139,12 @@ abstract class CallAttempts<T> extends Flux<T> {
 
 		private @Nullable Subscription upstream;
 
+		/** The subscription a thread is asking for elements now, or {@code null}. */
+		private @Nullable Subscription requestingOn;
+
+		/** What was requested while {@link #requestingOn} was being asked. */
+		private long missed;
+
 		private boolean stopped;
 
 		Attempt(CoreSubscriber<? super T> actual, CallAttempts<T> calls, boolean retryMoved) {
@@ -179,8 +185,8 @@ abstract class CallAttempts<T> extends Flux<T> {
 				attempt = Objects.requireNonNull(this.calls.plan(this.actual.currentContext(), this),
 						"the call's work returned no publisher");
 			}
-			catch (RuntimeException failure) {
-				onError(failure);
+			catch (Throwable failure) {
+				onError(Operators.onOperatorError(failure, this.actual.currentContext()));
 				return;
 			}
 			attempt.subscribe(this);
@@ -200,7 +206,9 @@ abstract class CallAttempts<T> extends Flux<T> {
 				}
 				else {
 					this.upstream = subscription;
+					this.missed = 0;
 					demand = this.requested;
+					this.requestingOn = demand > 0 ? subscription : null;
 				}
 			}
 			if (demand < 0) {
@@ -208,6 +216,7 @@ abstract class CallAttempts<T> extends Flux<T> {
 			}
 			else if (demand > 0) {
 				subscription.request(demand);
+				requestMissed(subscription);
 			}
 		}
 
@@ -251,23 +260,55 @@ abstract class CallAttempts<T> extends Flux<T> {
 			synchronized (this) {
 				this.requested = Operators.addCap(this.requested, n);
 				upstream = this.upstream;
+				if (upstream == null) {
+					return;
+				}
+				if (this.requestingOn == upstream) {
+					// Asked of it by the thread that is asking now, right after.
+					this.missed = Operators.addCap(this.missed, n);
+					return;
+				}
+				this.requestingOn = upstream;
 			}
 			// An attempt that ended meanwhile ignores it; the next one is asked for the whole demand.
-			if (upstream != null) {
-				upstream.request(n);
+			upstream.request(n);
+			requestMissed(upstream);
+		}
+
+		/**
+		 * Ask {@code upstream} for what was requested while this thread was asking it: requests
+		 * reach a subscription one at a time (Reactive Streams rule 2.7), and a request made from
+		 * within one, as a subscriber's {@code onNext} may make, does not recurse.
+		 */
+		private void requestMissed(Subscription upstream) {
+			for (;;) {
+				long missed;
+				synchronized (this) {
+					if (this.requestingOn != upstream) {
+						// A new attempt took over, with the whole demand.
+						return;
+					}
+					missed = this.missed;
+					if (missed == 0) {
+						this.requestingOn = null;
+						return;
+					}
+					this.missed = 0;
+				}
+				upstream.request(missed);
 			}
 		}
 
 		@Override
 		public void cancel() {
+			// Before jOOQ hears of it: a connection arriving after this is closed, not used. An
+			// attempt planned meanwhile is cancelled when it subscribes, before it asks for anything.
+			markCancelled();
 			Subscription upstream;
 			synchronized (this) {
 				this.stopped = true;
 				upstream = this.upstream;
 			}
-			// Before jOOQ hears of it: a connection arriving after this is closed, not used. An
-			// attempt planned meanwhile is cancelled when it subscribes, before it asks for anything.
-			markCancelled();
 			if (upstream != null) {
 				upstream.cancel();
 			}

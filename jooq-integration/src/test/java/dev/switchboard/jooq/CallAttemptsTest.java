@@ -59,6 +59,74 @@ class CallAttemptsTest {
 	}
 
 	@Test
+	void aTransientFailureAfterTheFirstRowIsNotRetried() {
+		AtomicInteger attempts = new AtomicInteger();
+		Flux<String> read = read(() -> {
+			attempts.incrementAndGet();
+			return Flux.just("a").concatWith(Flux.error(error(DataError.Kind.TRANSIENT)));
+		});
+
+		StepVerifier.create(read).expectNext("a").verifyErrorMatches(e -> ((DataError) e).kind() == DataError.Kind.TRANSIENT);
+		assertThat(attempts).hasValue(1);
+	}
+
+	@Test
+	void aCheckedExceptionThrownByThePlanReachesTheSubscriber() {
+		StepVerifier.create(CallAttempts.<String>of((context, call) -> {
+			throw CallAttemptsTest.<RuntimeException>sneaky(new java.io.IOException("planned badly"));
+		}, true)).verifyErrorMessage("planned badly");
+	}
+
+	@SuppressWarnings("unchecked")
+	static <E extends Throwable> E sneaky(Throwable failure) throws E {
+		throw (E) failure;
+	}
+
+	@Test
+	void aRequestMadeWhileTheUpstreamIsAskedWaitsForItAndDoesNotRecurse() {
+		int[] depth = { 0, 0 };
+		// Emits one element per request, from inside request(): a subscriber that asks for the next
+		// element in onNext would make request() recurse into itself without the attempt's serializer.
+		Flux<Integer> upstream = Flux.from(subscriber -> subscriber.onSubscribe(new Subscription() {
+			int next;
+
+			@Override
+			public void request(long n) {
+				depth[0]++;
+				depth[1] = Math.max(depth[1], depth[0]);
+				for (long i = 0; i < n && this.next < 5; i++) {
+					subscriber.onNext(this.next++);
+				}
+				if (this.next == 5) {
+					this.next++;
+					subscriber.onComplete();
+				}
+				depth[0]--;
+			}
+
+			@Override
+			public void cancel() {
+			}
+		}));
+		List<Integer> seen = new ArrayList<>();
+		CallAttempts.<Integer>of((context, call) -> upstream, true).subscribe(new BaseSubscriber<>() {
+			@Override
+			protected void hookOnSubscribe(Subscription subscription) {
+				request(1);
+			}
+
+			@Override
+			protected void hookOnNext(Integer value) {
+				seen.add(value);
+				request(1);
+			}
+		});
+
+		assertThat(seen).containsExactly(0, 1, 2, 3, 4);
+		assertThat(depth[1]).as("deepest nesting of request()").isEqualTo(1);
+	}
+
+	@Test
 	void aSecondTransientFailureAndPermanentFailuresAreNotRetried() {
 		AtomicInteger attempts = new AtomicInteger();
 		StepVerifier.create(read(() -> {

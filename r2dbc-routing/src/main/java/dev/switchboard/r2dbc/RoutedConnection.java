@@ -324,8 +324,8 @@ public sealed class RoutedConnection extends Drains implements Connection, Wrapp
 			try {
 				close = connection.release();
 			}
-			catch (RuntimeException failure) {
-				Operators.error(actual, connection.classify(failure));
+			catch (Throwable failure) {
+				Operators.error(actual, connection.classify(Operators.onOperatorError(failure, actual.currentContext())));
 				return;
 			}
 			CancelShield.subscribeOne(close, actual, connection);

@@ -108,7 +108,10 @@ final class RoutedResult implements Result, Wrapped<Result> {
 	/**
 	 * One reading of a result: claimed when subscribed (a reading that is built but never
 	 * subscribed leaves the result to the shield), its driver failures classified by the
-	 * connection, its caller's failures passed unchanged. One publisher, which is also the mapping
+	 * connection, its caller's failures passed unchanged. A reading of a result already claimed
+	 * gets the SPI's {@code IllegalStateException} as it is: the caller's mistake, not the
+	 * database's (the {@code onErrorMap} this replaced made it a retried {@code TRANSIENT}
+	 * {@code DataError}, and reported the target's health for it). One publisher, which is also the mapping
 	 * function of rows it hands the driver, and one subscriber per reading, where a {@code Flux.defer}, an
 	 * {@code onErrorMap} and their lambdas took seven objects (issue 20).
 	 */
@@ -147,15 +150,15 @@ final class RoutedResult implements Result, Wrapped<Result> {
 						"This result was already read, or was read to its end and dropped after its statement was cancelled"));
 				return;
 			}
-			Publisher<T> rows;
+			Flux<T> rows;
 			try {
-				rows = rows(connection != null);
+				rows = Flux.from(rows(connection != null));
 			}
-			catch (RuntimeException failure) {
-				Operators.error(actual, classified(failure));
+			catch (Throwable failure) {
+				Operators.error(actual, classified(Operators.onOperatorError(failure, actual.currentContext())));
 				return;
 			}
-			Flux.from(rows).subscribe(connection == null ? actual : new Classifying<>(actual, this));
+			rows.subscribe(connection == null ? actual : new Classifying<>(actual, this));
 		}
 
 		/** The driver's reading, with this as the mapping function when failures are classified. */
