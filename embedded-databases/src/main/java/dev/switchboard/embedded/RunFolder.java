@@ -138,20 +138,38 @@ final class RunFolder implements AutoCloseable {
 	}
 
 	/**
-	 * Fail if a port is taken on 127.0.0.1, naming the server that needs it.
+	 * Fail if a port is taken on 127.0.0.1, naming the server that needs it. The default ports lie
+	 * in Linux's ephemeral range (32768 to 60999), where an outgoing connection of any program may
+	 * hold one for a while (seen once in CI, right after the test suite's connections): a port
+	 * taken is tried again for {@value #PORT_WAIT_TRIES} tenths of a second before it fails.
 	 * @param port the port
 	 * @param server the server that needs it
 	 * @throws IllegalStateException if it is taken
 	 */
 	static void requireFree(int port, String server) {
-		try (ServerSocket socket = new ServerSocket()) {
-			socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
-		}
-		catch (IOException ex) {
-			throw new IllegalStateException("Port " + port + " on 127.0.0.1, for " + server
-					+ ", is in use by another program: choose other ports for the embedded databases.", ex);
+		for (int tried = 1;; tried++) {
+			try (ServerSocket socket = new ServerSocket()) {
+				socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+				return;
+			}
+			catch (IOException ex) {
+				if (tried == PORT_WAIT_TRIES) {
+					throw new IllegalStateException("Port " + port + " on 127.0.0.1, for " + server
+							+ ", is in use by another program: choose other ports for the embedded databases.", ex);
+				}
+			}
+			try {
+				Thread.sleep(100);
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+				throw new IllegalStateException("Interrupted while waiting for port " + port + " for " + server, ex);
+			}
 		}
 	}
+
+	/** How many times {@link #requireFree} tries a port, a tenth of a second apart. */
+	static final int PORT_WAIT_TRIES = 50;
 
 	/**
 	 * Return a port that is free on 127.0.0.1 now.

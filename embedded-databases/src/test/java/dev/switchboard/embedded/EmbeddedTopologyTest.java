@@ -54,4 +54,23 @@ class EmbeddedTopologyTest {
 		}
 		assertThat(folder).doesNotExist();
 	}
+
+	@Test
+	void aPortHeldForAMomentIsWaitedFor() throws Exception {
+		ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+		int port = taken.getLocalPort();
+		// As an outgoing connection that picked the port from the ephemeral range lets it go.
+		Thread.ofVirtual().start(() -> {
+			try {
+				Thread.sleep(1000);
+				taken.close();
+			}
+			catch (Exception ex) {
+				throw new IllegalStateException(ex);
+			}
+		});
+		long start = System.nanoTime();
+		RunFolder.requireFree(port, "postgres-lagging");
+		assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofMillis(900));
+	}
 }
