@@ -86,8 +86,11 @@ class RoutedExecutionIT {
 		assertThat(failure).isInstanceOf(TimeoutException.class);
 		Mono.from(held.close()).block(Duration.ofSeconds(5));
 		Mono.from(deferred.close()).block(Duration.ofSeconds(5));
-		// Had the routing gone on, the freed connection would run the insert now.
-		Mono.delay(Duration.ofMillis(500)).block();
+		// Had the routing gone on, its acquisition, queued first, would have taken the freed
+		// connection and run the insert; the pool's one connection, taken again after it, is free
+		// only once that insert and its release were over.
+		Connection after = Mono.from(this.routing.create()).contextWrite(acme).block(Duration.ofSeconds(5));
+		Mono.from(after.close()).block(Duration.ofSeconds(5));
 		assertThat(Sql.query(this.outside, "SELECT id FROM " + TABLE + " WHERE id = $1", id)).isEmpty();
 		assertThat(Fixtures.acquired(this.dataSource)).isZero();
 	}
